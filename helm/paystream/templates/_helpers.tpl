@@ -1,0 +1,266 @@
+{{/*
+Helpers shared by every template. Per-worker helpers take a dict:
+  root  – the top-level context ($)
+  name  – the worker name (payments, ledger, notifications, audit)
+  w     – the worker's values block (index $.Values name)
+*/}}
+
+{{/*
+The worker names, in a fixed order, as a JSON list. A new worker is added here and as a values
+block of the same name.
+*/}}
+{{- define "paystream.workerNames" -}}
+["payments","ledger","notifications","audit"]
+{{- end }}
+
+{{/* Chart name, overridable with nameOverride. Truncated to 63 chars (DNS label). */}}
+{{- define "paystream.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Release-qualified name prefix. When the release name already contains the chart name it is used
+as is, so `helm install paystream` yields `paystream-payments`, not `paystream-paystream-payments`.
+Truncated to 50 chars so that `-<worker>` suffixes still fit a 63-char DNS label.
+*/}}
+{{- define "paystream.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Name of one worker's resources: <fullname>-<worker>. */}}
+{{- define "paystream.workerFullname" -}}
+{{- printf "%s-%s" (include "paystream.fullname" .root) .name }}
+{{- end }}
+
+{{/* chart label value: name-version with `+` made label-safe. */}}
+{{- define "paystream.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels on every resource. Takes the root context. */}}
+{{- define "paystream.labels" -}}
+helm.sh/chart: {{ include "paystream.chart" . }}
+app.kubernetes.io/name: {{ include "paystream.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: paystream
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels of one worker's pods (immutable once deployed: keep them minimal). */}}
+{{- define "paystream.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "paystream.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+
+{{/* Labels of one worker's resources: the common labels plus the component. */}}
+{{- define "paystream.workerLabels" -}}
+{{ include "paystream.labels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end }}
+
+{{/* Namespace of every namespaced resource: the release namespace. */}}
+{{- define "paystream.namespace" -}}
+{{- .Release.Namespace }}
+{{- end }}
+
+{{/*
+Image reference of one worker (takes the per-worker dict). A worker with its own
+`image.repository` uses only its own tag/digest (a digest belongs to one repository); otherwise
+the shared `image` block applies, with the worker's tag/digest overriding it. Renders
+repository@digest when a digest is set, else repository:tag (tag defaults to appVersion).
+*/}}
+{{- define "paystream.image" -}}
+{{- $img := .root.Values.image }}
+{{- $own := default (dict) .w.image }}
+{{- $repo := $img.repository }}
+{{- $digest := default $img.digest $own.digest }}
+{{- $tag := default (default .root.Chart.AppVersion $img.tag) $own.tag }}
+{{- if $own.repository }}
+{{- $repo = $own.repository }}
+{{- $digest = $own.digest }}
+{{- $tag = default .root.Chart.AppVersion $own.tag }}
+{{- end }}
+{{- if $digest }}
+{{- printf "%s@%s" $repo $digest }}
+{{- else }}
+{{- printf "%s:%s" $repo $tag }}
+{{- end }}
+{{- end }}
+
+{{/* The worker's effective runtime settings: the shared block overridden by the worker's. */}}
+{{- define "paystream.runtime" -}}
+{{- $rt := mergeOverwrite (deepCopy .root.Values.runtime) (deepCopy (default (dict) .w.runtime)) }}
+{{- toJson $rt }}
+{{- end }}
+
+{{/* true when the Kafka security protocol authenticates with SASL. */}}
+{{- define "paystream.kafka.sasl" -}}
+{{- if hasPrefix "SASL_" .Values.kafka.securityProtocol }}true{{ end }}
+{{- end }}
+
+{{/* KAFKA_USERNAME of one worker: its kafkaUser.name, else <fullname>-<worker> (the KafkaUser name). */}}
+{{- define "paystream.kafka.username" -}}
+{{- default (include "paystream.workerFullname" .) .w.kafkaUser.name }}
+{{- end }}
+
+{{/*
+The Secret and key holding one worker's SASL password, as JSON {"name":…,"key":…}. Order:
+the worker's own kafkaUser.existingSecret (key `password`), the Strimzi KafkaUser secret when
+strimzi.users.enabled (named after the user, key `password`), else kafka.existingSecret with key
+`<worker>-password`. kafkaUser.passwordKey overrides the key.
+*/}}
+{{- define "paystream.kafka.passwordSecret" -}}
+{{- $name := "" }}
+{{- $key := "password" }}
+{{- if .w.kafkaUser.existingSecret }}
+{{- $name = .w.kafkaUser.existingSecret }}
+{{- else if .root.Values.strimzi.users.enabled }}
+{{- $name = include "paystream.kafka.username" . }}
+{{- else }}
+{{- $name = .root.Values.kafka.existingSecret }}
+{{- $key = printf "%s-password" .name }}
+{{- end }}
+{{- if .w.kafkaUser.passwordKey }}
+{{- $key = .w.kafkaUser.passwordKey }}
+{{- end }}
+{{- if not $name }}
+{{- fail (printf "%s: kafka.securityProtocol=%s needs a SASL password: set kafka.existingSecret, %s.kafkaUser.existingSecret or strimzi.users.enabled" .name .root.Values.kafka.securityProtocol .name) }}
+{{- end }}
+{{- toJson (dict "name" $name "key" $key) }}
+{{- end }}
+
+{{/* Input topic names of one worker, sorted by env var, as a JSON list. */}}
+{{- define "paystream.topics.inputs" -}}
+{{- $out := list }}
+{{- range $env := keys .w.topics.consumes | sortAlpha }}
+{{- $out = append $out (index $.w.topics.consumes $env) }}
+{{- end }}
+{{- toJson ($out | uniq) }}
+{{- end }}
+
+{{/* Output topic names of one worker (without dead-letter topics), as a JSON list. */}}
+{{- define "paystream.topics.outputs" -}}
+{{- $out := list }}
+{{- range $env := keys .w.topics.produces | sortAlpha }}
+{{- $out = append $out (index $.w.topics.produces $env) }}
+{{- end }}
+{{- toJson ($out | uniq) }}
+{{- end }}
+
+{{/* Dead-letter topics of one worker: <input>.dlq for every input, as a JSON list. */}}
+{{- define "paystream.topics.dlq" -}}
+{{- $out := list }}
+{{- range $t := include "paystream.topics.inputs" . | fromJsonArray }}
+{{- $out = append $out (printf "%s.dlq" $t) }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* Changelog topics of a stateful worker: <group>.<input>.changelog, as a JSON list (empty when stateless). */}}
+{{- define "paystream.topics.changelog" -}}
+{{- $out := list }}
+{{- if .w.stateful }}
+{{- range $t := include "paystream.topics.inputs" . | fromJsonArray }}
+{{- $out = append $out (printf "%s.%s.changelog" $.w.groupId $t) }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/* Partition count of one topic: strimzi.topics.overrides[topic].partitions or the default. */}}
+{{- define "paystream.topics.partitions" -}}
+{{- $o := index .root.Values.strimzi.topics.overrides .topic | default dict }}
+{{- default .root.Values.strimzi.topics.partitions $o.partitions }}
+{{- end }}
+
+{{/*
+The environment of one worker as a flat map, rendered into its ConfigMap. Names are exactly the
+runtime's (README.md "Configuration"); every value is a string. Secrets never appear here, only
+the paths of their mounted files.
+*/}}
+{{- define "paystream.env" -}}
+{{- $v := .root.Values }}
+{{- $rt := include "paystream.runtime" . | fromJson }}
+{{- $env := dict }}
+{{- $_ := set $env "KAFKA_BOOTSTRAP_SERVERS" $v.kafka.bootstrapServers }}
+{{- $_ := set $env "KAFKA_SECURITY_PROTOCOL" $v.kafka.securityProtocol }}
+{{- if include "paystream.kafka.sasl" .root }}
+{{- $_ := set $env "KAFKA_SASL_MECHANISM" $v.kafka.saslMechanism }}
+{{- $_ := set $env "KAFKA_USERNAME" (include "paystream.kafka.username" .) }}
+{{- $_ := set $env "KAFKA_PASSWORD_FILE" "/var/run/secrets/paystream/kafka/password" }}
+{{- end }}
+{{- if $v.kafka.tls.caSecret.name }}
+{{- $_ := set $env "KAFKA_CA_FILE" "/var/run/secrets/paystream/kafka-ca/ca.crt" }}
+{{- end }}
+{{- if $v.kafka.clientCert.secretName }}
+{{- $_ := set $env "KAFKA_CLIENT_CERT_FILE" "/var/run/secrets/paystream/kafka-client/tls.crt" }}
+{{- $_ := set $env "KAFKA_CLIENT_KEY_FILE" "/var/run/secrets/paystream/kafka-client/tls.key" }}
+{{- end }}
+{{- if $v.kafka.allowInsecureDev }}
+{{- $_ := set $env "PAYSTREAM_ALLOW_INSECURE_DEV" "true" }}
+{{- end }}
+{{- $_ := set $env "KAFKA_GROUP_ID" .w.groupId }}
+{{- $_ := set $env "KAFKA_MAX_POLL_INTERVAL_MS" (toString $rt.maxPollIntervalMs) }}
+{{- $_ := set $env "SCHEMA_REGISTRY_URL" $v.schemaRegistry.url }}
+{{- if $v.schemaRegistry.auth.username }}
+{{- $_ := set $env "SCHEMA_REGISTRY_USERNAME" $v.schemaRegistry.auth.username }}
+{{- $_ := set $env "SCHEMA_REGISTRY_PASSWORD_FILE" "/var/run/secrets/paystream/schema-registry/password" }}
+{{- end }}
+{{- $_ := set $env "HTTP_BIND" (printf "0.0.0.0:%d" (int $v.http.port)) }}
+{{- $_ := set $env "LOG_LEVEL" $rt.logLevel }}
+{{- if $v.otel.enabled }}
+{{- $_ := set $env "OTEL_EXPORTER_OTLP_ENDPOINT" $v.otel.endpoint }}
+{{- end }}
+{{- $_ := set $env "SHUTDOWN_GRACE_SECONDS" (toString $rt.shutdownGraceSeconds) }}
+{{- $_ := set $env "MAX_IN_FLIGHT" (toString $rt.maxInFlight) }}
+{{- $_ := set $env "RETRY_MAX_ATTEMPTS" (toString $rt.retry.maxAttempts) }}
+{{- $_ := set $env "RETRY_INITIAL_BACKOFF_MS" (toString $rt.retry.initialBackoffMs) }}
+{{- $_ := set $env "RETRY_MAX_BACKOFF_MS" (toString $rt.retry.maxBackoffMs) }}
+{{- range $k, $t := .w.topics.consumes }}
+{{- $_ := set $env $k $t }}
+{{- end }}
+{{- range $k, $t := .w.topics.produces }}
+{{- $_ := set $env $k $t }}
+{{- end }}
+{{- if eq .name "payments" }}
+{{- $c := .w.config }}
+{{- $_ := set $env "PAYMENTS_MAX_AMOUNT_MINOR" (toString (int64 $c.maxAmountMinor)) }}
+{{- $_ := set $env "PAYMENTS_REVIEW_THRESHOLD_MINOR" (toString (int64 $c.reviewThresholdMinor)) }}
+{{- $_ := set $env "PAYMENTS_VELOCITY_MAX_REQUESTS" (toString $c.velocityMaxRequests) }}
+{{- $_ := set $env "PAYMENTS_VELOCITY_WINDOW_SECONDS" (toString $c.velocityWindowSeconds) }}
+{{- $_ := set $env "PAYMENTS_BLOCKED_COUNTRIES" (join "," $c.blockedCountries) }}
+{{- end }}
+{{- range $k, $val := .w.extraEnv }}
+{{- $_ := set $env $k (toString $val) }}
+{{- end }}
+{{- toJson $env }}
+{{- end }}
+
+{{/*
+Checks that fail the render with a message naming the offending values: the drain deadline must
+end before the kubelet's SIGKILL, and unencrypted Kafka needs the explicit development switch
+(the runtime refuses it too, with exit code 64).
+*/}}
+{{- define "paystream.validate" -}}
+{{- $rt := include "paystream.runtime" . | fromJson }}
+{{- if ge (int $rt.shutdownGraceSeconds) (int $rt.terminationGracePeriodSeconds) }}
+{{- fail (printf "%s: runtime.shutdownGraceSeconds (%v) must be below runtime.terminationGracePeriodSeconds (%v)" .name $rt.shutdownGraceSeconds $rt.terminationGracePeriodSeconds) }}
+{{- end }}
+{{- if and (has .root.Values.kafka.securityProtocol (list "PLAINTEXT" "SASL_PLAINTEXT")) (not .root.Values.kafka.allowInsecureDev) }}
+{{- fail (printf "kafka.securityProtocol=%s is unencrypted: it needs kafka.allowInsecureDev=true (local development only)" .root.Values.kafka.securityProtocol) }}
+{{- end }}
+{{- end }}

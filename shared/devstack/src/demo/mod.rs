@@ -1,0 +1,386 @@
+//! `devstack demo` (what `make run` starts): the whole system on one machine.
+//!
+//! 1. Start the [`Stack`] in `--dir`, write `DIR/env`, print where everything is.
+//! 2. Create `payments.payment-requested` (3 partitions); workers create their own outputs.
+//! 3. Start every worker binary found in `--bin-dir` ([`workers`]), logs in `DIR/<worker>.log`.
+//! 4. Once they are ready (or after [`READY_WAIT`]), produce the sample stream ([`feed`],
+//!    [`sample`]) at `--rate` up to `--max-events`.
+//! 5. Every [`TICK`], scrape each worker's `/readyz` and `/metrics` and print a summary
+//!    ([`summary`]) until Ctrl-C / SIGTERM.
+//! 6. Then: stop producing, SIGTERM every worker (SIGKILL after [`WORKER_STOP_GRACE`]), report
+//!    how each ended, stop the stack.
+
+mod feed;
+mod prom;
+pub mod sample;
+mod summary;
+mod workers;
+
+use std::{io::Write, path::PathBuf, time::Duration};
+
+use tokio::{
+    sync::watch,
+    task::{JoinHandle, JoinSet},
+    time::{Instant, MissedTickBehavior, interval, timeout},
+};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+pub use workers::{WORKER_NAMES, WorkerPlan};
+
+use self::{
+    feed::{FeedConfig, FeedSnapshot},
+    summary::{Counts, State, WorkerRow},
+    workers::WorkerProcess,
+};
+use crate::{
+    DevstackError, Stack, StackOptions,
+    topics::{self, TopicSpec},
+};
+
+/// The input topic of the payments worker, which the demo feeds.
+pub const INPUT_TOPIC: &str = "payments.payment-requested";
+/// Its partition count.
+pub const INPUT_PARTITIONS: i32 = 3;
+/// Summary interval.
+pub const TICK: Duration = Duration::from_secs(2);
+/// Production starts when every worker is ready, or after this.
+pub const READY_WAIT: Duration = Duration::from_secs(60);
+/// SIGTERM grace of a worker (each drains within its own `SHUTDOWN_GRACE_SECONDS`, default 20).
+pub const WORKER_STOP_GRACE: Duration = Duration::from_secs(30);
+/// The producer gets this long to hand in its last acknowledgements.
+const FEED_STOP_GRACE: Duration = Duration::from_secs(35);
+
+/// Metrics ports of the workers (`HTTP_BIND=127.0.0.1:<port>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerPorts {
+    /// payments (default 9101).
+    pub payments: u16,
+    /// ledger (default 9102).
+    pub ledger: u16,
+    /// notifications (default 9103).
+    pub notifications: u16,
+    /// audit (default 9104).
+    pub audit: u16,
+}
+
+impl WorkerPorts {
+    /// The port of worker `name` (0 for an unknown name: the OS picks one).
+    pub fn of(&self, name: &str) -> u16 {
+        match name {
+            "payments" => self.payments,
+            "ledger" => self.ledger,
+            "notifications" => self.notifications,
+            "audit" => self.audit,
+            _ => 0,
+        }
+    }
+}
+
+/// Everything `devstack demo` needs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The stack (state directory, nisshi binary).
+    pub stack: StackOptions,
+    /// Where the worker binaries are.
+    pub bin_dir: PathBuf,
+    /// Sample records per second.
+    pub rate: f64,
+    /// Stop producing after this many records.
+    pub max_events: u64,
+    /// Seed of the sample stream.
+    pub seed: u64,
+    /// Worker metrics ports.
+    pub ports: WorkerPorts,
+    /// Print a block per tick (a terminal) instead of one compact line.
+    pub interactive: bool,
+}
+
+/// How the demo ended.
+#[derive(Debug, Default)]
+pub struct DemoReport {
+    /// Each started worker and how it ended.
+    pub workers: Vec<(&'static str, String, bool)>,
+}
+
+impl DemoReport {
+    /// Whether every worker exited with code 0.
+    pub fn all_clean(&self) -> bool {
+        self.workers.iter().all(|(_, _, clean)| *clean)
+    }
+}
+
+fn out_err(source: std::io::Error) -> DevstackError {
+    DevstackError::io("write to", "stdout", source)
+}
+
+/// Runs the demo until `shutdown`; see the module docs.
+pub async fn run<W: Write>(
+    options: DemoOptions,
+    out: &mut W,
+    shutdown: CancellationToken,
+) -> Result<DemoReport, DevstackError> {
+    if !(options.rate.is_finite() && options.rate > 0.0 && options.rate <= 100_000.0) {
+        return Err(DevstackError::Invalid {
+            what: "--rate",
+            value: options.rate.to_string(),
+            reason: "must be more than 0 and at most 100000 records per second".to_owned(),
+        });
+    }
+    let (plans, missing) = workers::plan(&options.bin_dir, |name| options.ports.of(name));
+    for name in &missing {
+        info!(worker = name, bin_dir = %options.bin_dir.display(), "worker binary not built, skipping");
+    }
+    if plans.is_empty() {
+        return Err(DevstackError::Invalid {
+            what: "--bin-dir",
+            value: options.bin_dir.display().to_string(),
+            reason: format!(
+                "holds none of {}; build them with `cargo build --release --workspace --bins`",
+                WORKER_NAMES.join(", ")
+            ),
+        });
+    }
+    for plan in &plans {
+        workers::check_port_free(plan)?;
+    }
+    let mut stack = tokio::select! {
+        stack = Stack::start(options.stack.clone()) => stack?,
+        () = shutdown.cancelled() => return Ok(DemoReport::default()),
+    };
+    let result = with_stack(&mut stack, &options, &plans, &missing, out, &shutdown).await;
+    let stopped = stack.shutdown().await;
+    writeln!(out, "stack stopped").map_err(out_err)?;
+    let report = result?;
+    stopped?;
+    Ok(report)
+}
+
+fn header<W: Write>(
+    stack: &Stack,
+    options: &DemoOptions,
+    plans: &[WorkerPlan],
+    missing: &[&str],
+    out: &mut W,
+) -> Result<(), DevstackError> {
+    let env_file = stack.write_env_file()?;
+    let registry = stack
+        .registry_addr()
+        .map_or_else(|| "(disabled)".to_owned(), |addr| format!("http://{addr}"));
+    let user = stack.scram512_user();
+    let mut text = format!(
+        "paystream demo: stack up in {:.1?} in {}\n\
+         \x20 bootstrap        {} (SASL_SSL, {}, user {})\n\
+         \x20 schema registry  {registry}\n\
+         \x20 env file         source {}\n\
+         \x20 broker log       {}\n",
+        stack.startup_duration(),
+        stack.dir().display(),
+        stack.bootstrap(),
+        user.mechanism.kafka_name(),
+        user.name,
+        env_file.display(),
+        stack.broker_log().display(),
+    );
+    for plan in plans {
+        text.push_str(&format!(
+            "  {:<16} http://{}/metrics  (/readyz)  log {}\n",
+            plan.name,
+            plan.http,
+            stack.dir().join(format!("{}.log", plan.name)).display()
+        ));
+    }
+    if !missing.is_empty() {
+        text.push_str(&format!(
+            "  not built        {} (no binary in {})\n",
+            missing.join(", "),
+            options.bin_dir.display()
+        ));
+    }
+    text.push_str(&format!(
+        "  sample stream    {INPUT_TOPIC}: {}/s, up to {} records, --seed {}\n\
+         Ctrl-C stops everything.\n",
+        options.rate, options.max_events, options.seed
+    ));
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(out_err)
+}
+
+/// Everything between starting and stopping the stack.
+async fn with_stack<W: Write>(
+    stack: &mut Stack,
+    options: &DemoOptions,
+    plans: &[WorkerPlan],
+    missing: &[&str],
+    out: &mut W,
+    shutdown: &CancellationToken,
+) -> Result<DemoReport, DevstackError> {
+    header(stack, options, plans, missing, out)?;
+    let settings = stack.client_settings(stack.scram512_user());
+    let input = TopicSpec {
+        name: INPUT_TOPIC.to_owned(),
+        partitions: INPUT_PARTITIONS,
+        configs: Vec::new(),
+    };
+    topics::create_topics(&settings, &[input]).await?;
+    let env = stack.env();
+    let mut processes = Vec::with_capacity(plans.len());
+    for plan in plans {
+        match WorkerProcess::spawn(plan, &env, stack.dir()) {
+            Ok(process) => processes.push(process),
+            Err(err) => {
+                stop_all(processes, out).await?;
+                return Err(err);
+            }
+        }
+    }
+    let registry_url = stack
+        .registry_addr()
+        .map(|addr| format!("http://{addr}"))
+        .ok_or(DevstackError::MissingEnv("SCHEMA_REGISTRY_URL"))?;
+    let client = summary::http_client().map_err(|err| DevstackError::Task {
+        task: "build the metrics http client",
+        reason: err.to_string(),
+    })?;
+    let (progress, progress_view) = watch::channel(FeedSnapshot::new(options.max_events));
+    let feed_stop = CancellationToken::new();
+    let mut feed: Option<JoinHandle<Result<(), DevstackError>>> = None;
+    let mut rows: Vec<WorkerRow> = processes
+        .iter()
+        .map(|process| WorkerRow {
+            name: process.name,
+            state: State::Unreachable,
+            counts: Counts::default(),
+        })
+        .collect();
+    let started = Instant::now();
+    let mut ticker = interval(TICK);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut failure = None;
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            err = stack.failure() => {
+                failure = Some(err);
+                break;
+            }
+            _ = ticker.tick() => {}
+        }
+        if let Some(done) = feed.take_if(|handle| handle.is_finished()) {
+            match done.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    failure = Some(err);
+                    break;
+                }
+                Err(join) => {
+                    failure = Some(DevstackError::Task {
+                        task: "sample producer",
+                        reason: join.to_string(),
+                    });
+                    break;
+                }
+            }
+        }
+        refresh(&client, &mut processes, &mut rows).await;
+        let settled = rows
+            .iter()
+            .all(|row| matches!(row.state, State::Ready | State::Exited(_)));
+        if progress_view.borrow().phase == "waiting" && feed.is_none() && (settled || started.elapsed() >= READY_WAIT) {
+            if !settled {
+                warn!(waited = ?READY_WAIT, "not every worker is ready; producing anyway");
+            }
+            let config = FeedConfig {
+                topic: INPUT_TOPIC.to_owned(),
+                rate: options.rate,
+                max_events: options.max_events,
+                seed: options.seed,
+            };
+            let task = feed::run(
+                settings.clone(),
+                registry_url.clone(),
+                config,
+                progress.clone(),
+                feed_stop.clone(),
+            );
+            feed = Some(tokio::spawn(task));
+        }
+        let snapshot = progress_view.borrow().clone();
+        let text = if options.interactive {
+            summary::render_block(started.elapsed(), &snapshot, &rows)
+        } else {
+            summary::render_line(started.elapsed(), &snapshot, &rows) + "\n"
+        };
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(out_err)?;
+    }
+    info!(
+        reason = if failure.is_some() { "failure" } else { "signal" },
+        "demo stopping"
+    );
+    feed_stop.cancel();
+    if let Some(handle) = feed {
+        match timeout(FEED_STOP_GRACE, handle).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => {
+                failure.get_or_insert(err);
+            }
+            Ok(Err(join)) => warn!(error = %join, "sample producer ended abnormally"),
+            Err(_) => warn!(grace = ?FEED_STOP_GRACE, "sample producer did not stop in time"),
+        }
+    }
+    refresh(&client, &mut processes, &mut rows).await;
+    let snapshot = progress_view.borrow().clone();
+    let last = summary::render_block(started.elapsed(), &snapshot, &rows);
+    writeln!(out, "final counts:\n{last}").map_err(out_err)?;
+    let report = stop_all(processes, out).await?;
+    match failure {
+        Some(err) => Err(err),
+        None => Ok(report),
+    }
+}
+
+/// Updates every row: a process that ended is reported once, a live one is scraped.
+async fn refresh(client: &reqwest::Client, processes: &mut [WorkerProcess], rows: &mut [WorkerRow]) {
+    for (process, row) in processes.iter_mut().zip(rows.iter_mut()) {
+        if let Some((how, _code)) = process.exit_status() {
+            if !matches!(row.state, State::Exited(_)) {
+                warn!(worker = process.name, %how, log = %process.log.display(), "worker exited on its own");
+            }
+            row.state = State::Exited(how);
+            continue;
+        }
+        let (state, counts) = summary::scrape(client, process.http, &row.counts).await;
+        row.state = state;
+        row.counts = counts;
+    }
+}
+
+/// SIGTERM to every worker at once, then each one's ending.
+async fn stop_all<W: Write>(processes: Vec<WorkerProcess>, out: &mut W) -> Result<DemoReport, DevstackError> {
+    if processes.is_empty() {
+        return Ok(DemoReport::default());
+    }
+    writeln!(
+        out,
+        "stopping {} worker(s): SIGTERM, SIGKILL after {WORKER_STOP_GRACE:?}",
+        processes.len()
+    )
+    .map_err(out_err)?;
+    let mut stopping = JoinSet::new();
+    for process in processes {
+        stopping.spawn(process.stop(WORKER_STOP_GRACE));
+    }
+    let mut report = DemoReport::default();
+    while let Some(joined) = stopping.join_next().await {
+        let (name, ended) = joined.map_err(|err| DevstackError::Task {
+            task: "stop worker",
+            reason: err.to_string(),
+        })?;
+        writeln!(out, "  {name}: {ended}").map_err(out_err)?;
+        report.workers.push((name, ended.to_string(), ended.is_clean()));
+    }
+    Ok(report)
+}

@@ -1,0 +1,11 @@
+//! Rust types of the events in `shared/schemas/`, shared by every worker that reads or writes
+//! them. Field order and types follow the `.avsc` files exactly (a unit test round-trips each).
+
+mod audit;
+mod payments;
+
+pub use audit::AuditEvent;
+pub use payments::{PaymentFailed, PaymentProcessed, PaymentRequested};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,353 @@
+//! Starting and running a worker: the security self-check and the HTTP port first (so `/readyz`
+//! answers while connecting), then the connect phase (topics, schemas — retried with backoff, so a
+//! wrong password or a missing registry never becomes a tight crash loop), then the poll thread
+//! until shutdown, then a bounded drain.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apache_avro::Schema;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::codec::{AvroEvent, Codec};
+use crate::config::RuntimeConfig;
+use crate::dlq::dlq_topic;
+use crate::error::RuntimeError;
+use crate::handler::Handler;
+use crate::health::{Health, Phase};
+use crate::kafka::admin::{Admin, TopicSpec};
+use crate::kafka::{Producer, client_config};
+use crate::metrics::Metrics;
+use crate::pipeline::context::PipelineContext;
+use crate::pipeline::dispatcher::{Dispatcher, InputRoute};
+use crate::pipeline::partition::Shared;
+use crate::retry::Backoff;
+use crate::security::{SecurityReport, self_check};
+use crate::state::changelog_topic;
+
+/// An output topic and the schema its events are written with.
+#[derive(Debug, Clone)]
+pub struct OutputTopic {
+    /// Topic name.
+    pub topic: String,
+    schema_json: &'static str,
+    schema: fn() -> &'static Schema,
+}
+
+impl OutputTopic {
+    /// `topic` carries `T` events.
+    pub fn of<T: AvroEvent>(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            schema_json: T::SCHEMA_JSON,
+            schema: T::schema,
+        }
+    }
+}
+
+/// What a worker consumes and produces.
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    /// Worker name: default group id, client id, service name.
+    pub name: &'static str,
+    /// Version for build info.
+    pub version: &'static str,
+    /// Input topics.
+    pub inputs: Vec<String>,
+    /// Output topics with their schemas.
+    pub outputs: Vec<OutputTopic>,
+    /// Whether each input partition gets a changelog-backed state store.
+    pub stateful: bool,
+}
+
+/// A worker that passed its self-check and bound its HTTP port.
+#[derive(Debug)]
+pub struct Runtime {
+    config: RuntimeConfig,
+    spec: WorkerSpec,
+    metrics: Metrics,
+    health: Health,
+    listener: TcpListener,
+    http_addr: SocketAddr,
+    group: String,
+}
+
+impl Runtime {
+    /// Validates the configuration, runs the security self-check and binds the HTTP port.
+    pub async fn new(config: RuntimeConfig, spec: WorkerSpec) -> Result<Self, RuntimeError> {
+        config.validate()?;
+        let report = self_check(&config.kafka)?;
+        let metrics = Metrics::new(spec.name, spec.version);
+        if let Some(not_after) = report.client_cert_not_after {
+            metrics.client_cert_expiry.set(not_after);
+        }
+        log_security(&report);
+        let health = Health::new(Duration::from_secs(30), metrics.clone());
+        let listener = crate::http::bind(config.process.http_bind).await?;
+        let http_addr = listener.local_addr().map_err(|source| RuntimeError::Http {
+            addr: config.process.http_bind.to_string(),
+            source,
+        })?;
+        let group = config.kafka.group_id.clone().unwrap_or_else(|| spec.name.to_owned());
+        Ok(Self {
+            config,
+            spec,
+            metrics,
+            health,
+            listener,
+            http_addr,
+            group,
+        })
+    }
+
+    /// The bound health/metrics address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The metrics, for registering the worker's domain metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Runs until `shutdown` is cancelled and the drain finished. `Ok(true)`: the drain was clean.
+    pub async fn run<H: Handler>(self, handler: H, shutdown: CancellationToken) -> Result<bool, RuntimeError> {
+        let Self {
+            config,
+            spec,
+            metrics,
+            health,
+            listener,
+            http_addr,
+            group,
+        } = self;
+        let http_stop = CancellationToken::new();
+        let http = tokio::spawn(crate::http::serve(
+            listener,
+            health.clone(),
+            metrics.clone(),
+            http_stop.clone(),
+        ));
+        tracing::info!(addr = %http_addr, "http listening");
+        tracing::info!(group = %group, inputs = ?spec.inputs, outputs = ?spec.outputs.iter().map(|o| &o.topic).collect::<Vec<_>>(), stateful = spec.stateful, "worker starting");
+
+        let client_id = format!(
+            "{}-{}",
+            spec.name,
+            config.kafka.group_instance_id.as_deref().unwrap_or("dynamic")
+        );
+        let producer = Producer::new(
+            &client_config::producer(&config.kafka, &client_id)?,
+            metrics.produced.clone(),
+            metrics.produce_errors.clone(),
+        )?;
+        let connected = connect(&config, &spec, &group, &client_id, &health, &shutdown).await;
+        let codec = match connected {
+            Some(result) => result?,
+            None => {
+                http_stop.cancel();
+                let _ = http.await;
+                return Ok(true);
+            }
+        };
+
+        let mut written: Vec<String> = spec.outputs.iter().map(|o| o.topic.clone()).collect();
+        for input in &spec.inputs {
+            written.push(dlq_topic(input));
+            if spec.stateful {
+                written.push(changelog_topic(&group, input));
+            }
+        }
+        metrics.init_labels(
+            &spec.inputs.iter().map(String::as_str).collect::<Vec<_>>(),
+            &written.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let routes = spec
+            .inputs
+            .iter()
+            .map(|input| InputRoute {
+                topic: Arc::from(input.as_str()),
+                dlq_topic: Arc::from(dlq_topic(input)),
+                changelog_topic: spec.stateful.then(|| Arc::from(changelog_topic(&group, input))),
+            })
+            .collect();
+        let p = &config.process;
+        let shared = Arc::new(Shared {
+            handler: Arc::new(handler),
+            codec: Arc::new(codec),
+            producer: producer.clone(),
+            metrics: metrics.clone(),
+            group: Arc::from(group.as_str()),
+            backoff: Backoff {
+                initial: Duration::from_millis(p.retry_initial_backoff_ms),
+                max: Duration::from_millis(p.retry_max_backoff_ms),
+                max_attempts: p.retry_max_attempts,
+            },
+            max_in_flight: p.max_in_flight,
+        });
+        let restore_config = if spec.stateful {
+            Some(client_config::restore(&config.kafka, &group, &client_id)?)
+        } else {
+            None
+        };
+        let grace = config.shutdown_grace();
+        let dispatcher = Arc::new(Dispatcher::new(
+            shared,
+            routes,
+            tokio::runtime::Handle::current(),
+            health.clone(),
+            restore_config,
+            grace / 2,
+        ));
+        let context = PipelineContext {
+            dispatcher: dispatcher.clone(),
+            health: health.clone(),
+            metrics: metrics.clone(),
+        };
+        let consumer: rdkafka::consumer::BaseConsumer<PipelineContext<H>> =
+            client_config::consumer(&config.kafka, &group, &client_id)?
+                .create_with_context(context)
+                .map_err(|e| RuntimeError::kafka("create consumer", e))?;
+        let topics: Vec<&str> = spec.inputs.iter().map(String::as_str).collect();
+        rdkafka::consumer::Consumer::subscribe(&consumer, &topics).map_err(|e| RuntimeError::kafka("subscribe", e))?;
+        health.set_phase(Phase::Running);
+        tracing::info!(topics = ?topics, group = %group, "subscribed");
+
+        let poll_health = health.clone();
+        let poll_shutdown = shutdown.clone();
+        let poll = tokio::task::spawn_blocking(move || {
+            crate::pipeline::poll::poll_loop(consumer, dispatcher, producer, poll_health, poll_shutdown, grace)
+        });
+        let clean = poll.await.map_err(|e| RuntimeError::Task {
+            task: "poll loop".into(),
+            message: e.to_string(),
+        })?;
+        tracing::info!(clean, "drained");
+        http_stop.cancel();
+        let _ = http.await;
+        Ok(clean)
+    }
+}
+
+/// Creates/checks topics and registers output schemas, retrying with backoff until it works or
+/// shutdown begins (`None`). Readiness says `connecting` or `kafka_error` meanwhile.
+async fn connect(
+    config: &RuntimeConfig,
+    spec: &WorkerSpec,
+    group: &str,
+    client_id: &str,
+    health: &Health,
+    shutdown: &CancellationToken,
+) -> Option<Result<Codec, RuntimeError>> {
+    let mut attempt = 0u32;
+    loop {
+        match try_connect(config, spec, group, client_id).await {
+            Ok(codec) => {
+                health.set_kafka_error(false);
+                return Some(Ok(codec));
+            }
+            Err(e @ RuntimeError::Config(_)) => return Some(Err(e)),
+            Err(e) => {
+                if matches!(e, RuntimeError::Kafka { .. }) {
+                    health.set_kafka_error(true);
+                }
+                attempt += 1;
+                let pause = Duration::from_millis(500u64.saturating_mul(1 << attempt.min(6)));
+                tracing::error!(error = %e, attempt, retry_in_ms = pause.as_millis() as u64, "cannot start consuming yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = shutdown.cancelled() => return None,
+                }
+            }
+        }
+    }
+}
+
+async fn try_connect(
+    config: &RuntimeConfig,
+    spec: &WorkerSpec,
+    group: &str,
+    client_id: &str,
+) -> Result<Codec, RuntimeError> {
+    let admin = Admin::new(&client_config::base(&config.kafka, client_id)?)?;
+    let mut wanted = Vec::new();
+    let mut partitions_of_inputs = 1;
+    for input in &spec.inputs {
+        let partitions = admin.partition_count(input)?.ok_or_else(|| RuntimeError::Kafka {
+            action: format!("find input topic {input}"),
+            source: rdkafka::error::KafkaError::MetadataFetch(
+                rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+            ),
+        })?;
+        partitions_of_inputs = partitions_of_inputs.max(partitions);
+        wanted.push(TopicSpec {
+            name: dlq_topic(input),
+            partitions,
+            configs: vec![],
+        });
+        if spec.stateful {
+            wanted.push(TopicSpec {
+                name: changelog_topic(group, input),
+                partitions,
+                configs: vec![("cleanup.policy", "compact".into())],
+            });
+        }
+    }
+    for output in &spec.outputs {
+        wanted.push(TopicSpec {
+            name: output.topic.clone(),
+            partitions: partitions_of_inputs,
+            configs: vec![],
+        });
+    }
+    if config.kafka.create_topics {
+        admin
+            .create_missing(&wanted, config.kafka.topic_replication_factor)
+            .await?;
+    }
+    for t in &wanted {
+        if admin.partition_count(&t.name)?.is_none() {
+            return Err(RuntimeError::Kafka {
+                action: format!("find topic {} (create it, or start with --create-topics)", t.name),
+                source: rdkafka::error::KafkaError::MetadataFetch(
+                    rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+                ),
+            });
+        }
+    }
+    if spec.stateful {
+        for input in &spec.inputs {
+            let (a, b) = (
+                admin.partition_count(input)?,
+                admin.partition_count(&changelog_topic(group, input))?,
+            );
+            if a != b {
+                return Err(RuntimeError::Config(format!(
+                    "changelog {} has {b:?} partitions but input {input} has {a:?}; they must match",
+                    changelog_topic(group, input)
+                )));
+            }
+        }
+    }
+    let mut codec = Codec::new(&config.registry)?;
+    for output in &spec.outputs {
+        let id = codec
+            .register_output_raw(&output.topic, output.schema_json, (output.schema)())
+            .await?;
+        tracing::info!(topic = %output.topic, schema_id = id, "output schema registered");
+    }
+    Ok(codec)
+}
+
+fn log_security(report: &SecurityReport) {
+    tracing::info!(
+        protocol = report.protocol,
+        sasl_mechanism = report.sasl_mechanism.unwrap_or("none"),
+        username = report.username.as_deref().unwrap_or("none"),
+        ca_certificates = report.ca_certificates.unwrap_or(0),
+        client_cert_not_after = report.client_cert_not_after.unwrap_or(0),
+        "kafka security in use"
+    );
+}
