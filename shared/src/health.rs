@@ -33,6 +33,7 @@ struct Inner {
     assigned: AtomicUsize,
     restoring: AtomicUsize,
     kafka_error: AtomicBool,
+    failed: AtomicBool,
     stall_after: Duration,
     metrics: Metrics,
 }
@@ -63,6 +64,7 @@ impl Health {
                 assigned: AtomicUsize::new(0),
                 restoring: AtomicUsize::new(0),
                 kafka_error: AtomicBool::new(false),
+                failed: AtomicBool::new(false),
                 stall_after,
                 metrics,
             }),
@@ -109,8 +111,18 @@ impl Health {
         self.publish();
     }
 
-    /// Whether the poll loop beat recently.
+    /// Marks the worker broken beyond repair (a partition task died): liveness fails from now on,
+    /// so Kubernetes restarts the pod and the partition resumes from its committed offset.
+    pub fn set_failed(&self) {
+        self.inner.failed.store(true, Ordering::Relaxed);
+        self.publish();
+    }
+
+    /// Whether the poll loop beat recently and nothing failed for good.
     pub fn live(&self) -> bool {
+        if self.inner.failed.load(Ordering::Relaxed) {
+            return false;
+        }
         let phase = self.inner.phase.load(Ordering::Relaxed);
         if phase != Phase::Running as u8 {
             return true;
@@ -123,6 +135,7 @@ impl Health {
     pub fn readiness(&self) -> Readiness {
         let i = &self.inner;
         let reason = match i.phase.load(Ordering::Relaxed) {
+            _ if i.failed.load(Ordering::Relaxed) => "failed",
             p if p == Phase::ShuttingDown as u8 => "shutting_down",
             _ if i.kafka_error.load(Ordering::Relaxed) => "kafka_error",
             p if p == Phase::Connecting as u8 => "connecting",
@@ -171,6 +184,17 @@ mod tests {
                 reason: "shutting_down"
             }
         );
+    }
+
+    #[test]
+    fn a_failed_worker_is_neither_live_nor_ready() {
+        let h = health();
+        h.set_phase(Phase::Running);
+        h.set_assigned(1);
+        assert!(h.live() && h.readiness().ready);
+        h.set_failed();
+        assert!(!h.live());
+        assert_eq!(h.readiness().reason, "failed");
     }
 
     #[test]

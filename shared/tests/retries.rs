@@ -40,6 +40,7 @@ impl Handler for Scripted {
             *n
         };
         match event.action.as_str() {
+            "panic" => panic!("scripted handler panic"),
             "flaky" if attempt <= 2 => {
                 return Err(HandleError::transient("test_transient", format!("attempt {attempt}")));
             }
@@ -63,13 +64,23 @@ fn event(subject: &str, action: &str) -> AuditEvent {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn transient_errors_are_retried_then_dead_lettered_and_order_is_kept() {
+/// A running in-process worker with the scripted handler.
+struct Started {
+    env: StackEnv,
+    input: String,
+    output: String,
+    schema_id: u32,
+    http: std::net::SocketAddr,
+    shutdown: CancellationToken,
+    run: tokio::task::JoinHandle<Result<bool, shared::RuntimeError>>,
+}
+
+async fn start() -> Started {
     let env = StackEnv::get();
     let input = unique("rt-in");
     let output = unique("rt-out");
     create_topic(&env, &input, 1).await;
-    let id = register(&env, &input, AuditEvent::SCHEMA_JSON).await;
+    let schema_id = register(&env, &input, AuditEvent::SCHEMA_JSON).await;
     let group = unique("rt-group");
     let cli = TestCli::try_parse_from([
         "test",
@@ -98,14 +109,36 @@ async fn transient_errors_are_retried_then_dead_lettered_and_order_is_kept() {
         stateful: false,
     };
     let runtime = Runtime::new(cli.runtime, spec).await.expect("runtime");
-    let metrics_url = format!("http://{}/metrics", runtime.http_addr());
+    let http = runtime.http_addr();
     let handler = Scripted {
         output: output.clone(),
         attempts: Mutex::new(HashMap::new()),
     };
     let shutdown = CancellationToken::new();
     let run = tokio::spawn(runtime.run(handler, shutdown.clone()));
+    Started {
+        env,
+        input,
+        output,
+        schema_id,
+        http,
+        shutdown,
+        run,
+    }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transient_errors_are_retried_then_dead_lettered_and_order_is_kept() {
+    let Started {
+        env,
+        input,
+        output,
+        schema_id: id,
+        http,
+        shutdown,
+        run,
+    } = start().await;
+    let metrics_url = format!("http://{http}/metrics");
     let p = producer(&env);
     for (subject, action) in [("a", "ok"), ("b", "flaky"), ("c", "broken"), ("d", "ok")] {
         send(&p, &input, subject, &frame(id, &event(subject, action))).await;
@@ -153,6 +186,48 @@ async fn transient_errors_are_retried_then_dead_lettered_and_order_is_kept() {
         .expect("join")
         .expect("run");
     assert!(clean, "drain was clean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_partition_task_that_dies_fails_liveness_instead_of_stalling_silently() {
+    let Started {
+        env,
+        input,
+        schema_id,
+        http,
+        shutdown,
+        run,
+        ..
+    } = start().await;
+    let p = producer(&env);
+    send(&p, &input, "boom", &frame(schema_id, &event("boom", "panic"))).await;
+    let started = std::time::Instant::now();
+    loop {
+        let live = reqwest::get(format!("http://{http}/livez"))
+            .await
+            .expect("livez")
+            .status()
+            .as_u16();
+        if live == 503 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "liveness never failed after the handler panic"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ready = reqwest::get(format!("http://{http}/readyz"))
+        .await
+        .expect("readyz")
+        .text()
+        .await
+        .expect("body");
+    assert!(ready.contains("\"reason\":\"failed\""), "{ready}");
+    shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("stops in time");
 }
 
 async fn wait_for_topic(env: &StackEnv, topic: &str) -> Collector {

@@ -193,6 +193,15 @@ impl<H: Handler> Dispatcher<H> {
         for (r, partitions) in entries.iter_mut().enumerate() {
             let topic = &self.routes[r].topic;
             for (&partition, entry) in partitions.iter_mut() {
+                if entry.join.is_finished() && !entry.stop.is_cancelled() {
+                    // Tasks end only when stopped: this one died (a handler panic). Its messages
+                    // would be dropped and its offset never advance, so give up on the pod.
+                    if !self.health.readiness().reason.eq("failed") {
+                        tracing::error!(topic = %topic, partition, "partition task died; failing liveness so the pod restarts");
+                    }
+                    self.health.set_failed();
+                    continue;
+                }
                 while let Some(owned) = entry.overflow.pop_front() {
                     match entry.tx.try_send(owned) {
                         Ok(()) => {}
