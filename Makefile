@@ -11,6 +11,8 @@ TEST_STACK_DIR ?= target/devstack-test
 RUN_STACK_DIR ?= target/devstack-run
 # Extra arguments for cargo nextest (e.g. a test filter).
 NEXTEST_ARGS ?=
+# Extra arguments for the demo, e.g. DEMO_ARGS="--rate 100 --seed 42".
+DEMO_ARGS ?=
 # Number of payment requests `make bench` preloads.
 BENCH_EVENTS ?= 50000
 
@@ -34,7 +36,7 @@ build: ## Build every crate (debug)
 .PHONY: run
 run: install-broker ## Run everything locally: broker + TLS + registry, all workers, sample payments, live summary (Ctrl-C stops)
 	cargo build --release --workspace --bins
-	./target/release/devstack demo --dir $(RUN_STACK_DIR) --bin-dir target/release
+	./target/release/devstack demo --dir $(RUN_STACK_DIR) --bin-dir target/release $(DEMO_ARGS)
 
 .PHONY: test
 test: install-broker ## Run all tests against one local broker, then the deployment checks

@@ -23,12 +23,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the stack, write DIR/env, run until Ctrl-C or SIGTERM.
     Up(StackArgs),
     /// Start the stack, run CMD with its environment, stop the stack, exit with CMD's code.
     Exec {
+        /// The stack to start.
         #[command(flatten)]
         stack: StackArgs,
         /// The command and its arguments (after `--`).
@@ -47,6 +49,7 @@ pub enum Command {
     Tail(TailArgs),
 }
 
+/// Where and how to start a stack (`up`, `exec`).
 #[derive(Debug, Args)]
 pub struct StackArgs {
     /// State directory; wiped and recreated on every start.
@@ -60,6 +63,7 @@ pub struct StackArgs {
     pub no_registry: bool,
 }
 
+/// Flags of `devstack create-topics`.
 #[derive(Debug, Args)]
 pub struct CreateTopicsArgs {
     /// `NAME[:PARTITIONS][:KEY=VALUE,…]`, repeatable, e.g. `ledger.changelog:3:cleanup.policy=compact`.

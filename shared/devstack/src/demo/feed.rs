@@ -40,6 +40,30 @@ pub(crate) struct FeedConfig {
     pub(crate) seed: u64,
 }
 
+/// Where the producer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Not started: waiting for the workers to be ready.
+    Waiting,
+    /// Producing at the configured rate.
+    Producing,
+    /// All `max_events` produced.
+    Complete,
+    /// Stopped before `max_events`.
+    Stopped,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Waiting => "waiting",
+            Phase::Producing => "producing",
+            Phase::Complete => "complete",
+            Phase::Stopped => "stopped",
+        })
+    }
+}
+
 /// Progress, for the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FeedSnapshot {
@@ -50,8 +74,7 @@ pub(crate) struct FeedSnapshot {
     pub(crate) max_events: u64,
     /// Acknowledged records per sample group, in [`GROUPS`] order.
     pub(crate) by_group: Vec<(&'static str, u64)>,
-    /// `waiting`, `producing`, `complete` or `stopped`.
-    pub(crate) phase: &'static str,
+    pub(crate) phase: Phase,
 }
 
 impl FeedSnapshot {
@@ -61,7 +84,7 @@ impl FeedSnapshot {
             failed: 0,
             max_events,
             by_group: GROUPS.iter().map(|group| (*group, 0)).collect(),
-            phase: "waiting",
+            phase: Phase::Waiting,
         }
     }
 
@@ -121,7 +144,7 @@ pub(crate) async fn run(
     // Catch up at most one second's worth per tick after a stall, so the rate stays steady.
     let max_batch = (config.rate.ceil() as u64).max(1);
     info!(topic = %config.topic, %subject, schema_id, rate = config.rate, max_events = config.max_events, seed = config.seed, "producing sample payments");
-    progress.send_modify(|p| p.phase = "producing");
+    progress.send_modify(|p| p.phase = Phase::Producing);
     let mut ticker = interval(TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let started = Instant::now();
@@ -138,7 +161,7 @@ pub(crate) async fn run(
             _ = ticker.tick() => {}
         }
         // The rate is positive and finite (checked by the caller), so this is a plain count.
-        let due_by_now = (started.elapsed().as_secs_f64() * config.rate) as u64 + 1;
+        let due_by_now = ((started.elapsed().as_secs_f64() * config.rate) as u64).saturating_add(1);
         let due = due_by_now.min(config.max_events).min(sent + max_batch);
         while sent < due {
             let sample = generator.next_sample(now_ms());
@@ -161,7 +184,7 @@ pub(crate) async fn run(
         }
     }
     let complete = sent >= config.max_events;
-    progress.send_modify(|p| p.phase = if complete { "complete" } else { "stopped" });
+    progress.send_modify(|p| p.phase = if complete { Phase::Complete } else { Phase::Stopped });
     let snapshot = progress.borrow().clone();
     info!(
         produced = snapshot.produced,

@@ -2,13 +2,14 @@
 //!
 //! 1. Start the [`Stack`] in `--dir`, write `DIR/env`, print where everything is.
 //! 2. Create `payments.payment-requested` (3 partitions); workers create their own outputs.
-//! 3. Start every worker binary found in `--bin-dir` ([`workers`]), logs in `DIR/<worker>.log`.
-//! 4. Once they are ready (or after [`READY_WAIT`]), produce the sample stream ([`feed`],
+//! 3. Start every worker binary found in `--bin-dir` (`workers`), logs in `DIR/<worker>.log`.
+//! 4. Once they are ready (or after [`READY_WAIT`]), produce the sample stream (`feed`,
 //!    [`sample`]) at `--rate` up to `--max-events`.
 //! 5. Every [`TICK`], scrape each worker's `/readyz` and `/metrics` and print a summary
-//!    ([`summary`]) until Ctrl-C / SIGTERM.
-//! 6. Then: stop producing, SIGTERM every worker (SIGKILL after [`WORKER_STOP_GRACE`]), report
-//!    how each ended, stop the stack.
+//!    (`summary`) until Ctrl-C / SIGTERM.
+//! 6. Then: stop producing, print final counts (once the workers caught up, at most 3 s),
+//!    SIGTERM every worker (SIGKILL after [`WORKER_STOP_GRACE`]), report how each ended, stop
+//!    the stack.
 
 mod feed;
 mod prom;
@@ -21,7 +22,7 @@ use std::{io::Write, path::PathBuf, time::Duration};
 use tokio::{
     sync::watch,
     task::{JoinHandle, JoinSet},
-    time::{Instant, MissedTickBehavior, interval, timeout},
+    time::{Instant, MissedTickBehavior, interval, sleep, timeout},
 };
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -29,7 +30,7 @@ use tracing::{info, warn};
 pub use workers::{WORKER_NAMES, WorkerPlan};
 
 use self::{
-    feed::{FeedConfig, FeedSnapshot},
+    feed::{FeedConfig, FeedSnapshot, Phase},
     summary::{Counts, State, WorkerRow},
     workers::WorkerProcess,
 };
@@ -50,6 +51,10 @@ pub const READY_WAIT: Duration = Duration::from_secs(60);
 pub const WORKER_STOP_GRACE: Duration = Duration::from_secs(30);
 /// The producer gets this long to hand in its last acknowledgements.
 const FEED_STOP_GRACE: Duration = Duration::from_secs(35);
+/// After production stops, the final counts wait at most this long for the workers to catch up.
+const SETTLE: Duration = Duration::from_secs(3);
+/// How often the final counts are re-read while settling.
+const SETTLE_POLL: Duration = Duration::from_millis(500);
 
 /// Metrics ports of the workers (`HTTP_BIND=127.0.0.1:<port>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,17 +101,28 @@ pub struct DemoOptions {
     pub interactive: bool,
 }
 
+/// How one worker ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerExit {
+    /// The worker.
+    pub name: &'static str,
+    /// In words, e.g. `exit code 0` or `killed after ignoring SIGTERM for 30s`.
+    pub ended: String,
+    /// Whether it exited with code 0.
+    pub clean: bool,
+}
+
 /// How the demo ended.
 #[derive(Debug, Default)]
 pub struct DemoReport {
     /// Each started worker and how it ended.
-    pub workers: Vec<(&'static str, String, bool)>,
+    pub workers: Vec<WorkerExit>,
 }
 
 impl DemoReport {
     /// Whether every worker exited with code 0.
     pub fn all_clean(&self) -> bool {
-        self.workers.iter().all(|(_, _, clean)| *clean)
+        self.workers.iter().all(|worker| worker.clean)
     }
 }
 
@@ -150,61 +166,10 @@ pub async fn run<W: Write>(
     };
     let result = with_stack(&mut stack, &options, &plans, &missing, out, &shutdown).await;
     let stopped = stack.shutdown().await;
-    writeln!(out, "stack stopped").map_err(out_err)?;
+    let _ = writeln!(out, "stack stopped").and_then(|()| out.flush());
     let report = result?;
     stopped?;
     Ok(report)
-}
-
-fn header<W: Write>(
-    stack: &Stack,
-    options: &DemoOptions,
-    plans: &[WorkerPlan],
-    missing: &[&str],
-    out: &mut W,
-) -> Result<(), DevstackError> {
-    let env_file = stack.write_env_file()?;
-    let registry = stack
-        .registry_addr()
-        .map_or_else(|| "(disabled)".to_owned(), |addr| format!("http://{addr}"));
-    let user = stack.scram512_user();
-    let mut text = format!(
-        "paystream demo: stack up in {:.1?} in {}\n\
-         \x20 bootstrap        {} (SASL_SSL, {}, user {})\n\
-         \x20 schema registry  {registry}\n\
-         \x20 env file         source {}\n\
-         \x20 broker log       {}\n",
-        stack.startup_duration(),
-        stack.dir().display(),
-        stack.bootstrap(),
-        user.mechanism.kafka_name(),
-        user.name,
-        env_file.display(),
-        stack.broker_log().display(),
-    );
-    for plan in plans {
-        text.push_str(&format!(
-            "  {:<16} http://{}/metrics  (/readyz)  log {}\n",
-            plan.name,
-            plan.http,
-            stack.dir().join(format!("{}.log", plan.name)).display()
-        ));
-    }
-    if !missing.is_empty() {
-        text.push_str(&format!(
-            "  not built        {} (no binary in {})\n",
-            missing.join(", "),
-            options.bin_dir.display()
-        ));
-    }
-    text.push_str(&format!(
-        "  sample stream    {INPUT_TOPIC}: {}/s, up to {} records, --seed {}\n\
-         Ctrl-C stops everything.\n",
-        options.rate, options.max_events, options.seed
-    ));
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(out_err)
 }
 
 /// Everything between starting and stopping the stack.
@@ -216,7 +181,10 @@ async fn with_stack<W: Write>(
     out: &mut W,
     shutdown: &CancellationToken,
 ) -> Result<DemoReport, DevstackError> {
-    header(stack, options, plans, missing, out)?;
+    let text = summary::header(stack, options, plans, missing)?;
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(out_err)?;
     let settings = stack.client_settings(stack.scram512_user());
     let input = TopicSpec {
         name: INPUT_TOPIC.to_owned(),
@@ -230,7 +198,7 @@ async fn with_stack<W: Write>(
         match WorkerProcess::spawn(plan, &env, stack.dir()) {
             Ok(process) => processes.push(process),
             Err(err) => {
-                stop_all(processes, out).await?;
+                stop_all(processes, out).await;
                 return Err(err);
             }
         }
@@ -287,7 +255,10 @@ async fn with_stack<W: Write>(
         let settled = rows
             .iter()
             .all(|row| matches!(row.state, State::Ready | State::Exited(_)));
-        if progress_view.borrow().phase == "waiting" && feed.is_none() && (settled || started.elapsed() >= READY_WAIT) {
+        if progress_view.borrow().phase == Phase::Waiting
+            && feed.is_none()
+            && (settled || started.elapsed() >= READY_WAIT)
+        {
             if !settled {
                 warn!(waited = ?READY_WAIT, "not every worker is ready; producing anyway");
             }
@@ -312,9 +283,11 @@ async fn with_stack<W: Write>(
         } else {
             summary::render_line(started.elapsed(), &snapshot, &rows) + "\n"
         };
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(out_err)?;
+        if let Err(err) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            // Nobody reads the summary any more (`make run | head`): stop in order.
+            failure = Some(out_err(err));
+            break;
+        }
     }
     info!(
         reason = if failure.is_some() { "failure" } else { "signal" },
@@ -331,11 +304,22 @@ async fn with_stack<W: Write>(
             Err(_) => warn!(grace = ?FEED_STOP_GRACE, "sample producer did not stop in time"),
         }
     }
-    refresh(&client, &mut processes, &mut rows).await;
+    // Let the workers take in what was produced so the final counts add up (bounded).
+    let settle_until = Instant::now() + SETTLE;
+    loop {
+        let before: Vec<Counts> = rows.iter().map(|row| row.counts.clone()).collect();
+        refresh(&client, &mut processes, &mut rows).await;
+        let unchanged = rows.iter().zip(&before).all(|(row, before)| row.counts == *before);
+        if unchanged || Instant::now() >= settle_until {
+            break;
+        }
+        sleep(SETTLE_POLL).await;
+    }
     let snapshot = progress_view.borrow().clone();
     let last = summary::render_block(started.elapsed(), &snapshot, &rows);
-    writeln!(out, "final counts:\n{last}").map_err(out_err)?;
-    let report = stop_all(processes, out).await?;
+    // From here on output is best effort: the workers and the stack are stopped regardless.
+    let _ = writeln!(out, "final counts:\n{last}");
+    let report = stop_all(processes, out).await;
     match failure {
         Some(err) => Err(err),
         None => Ok(report),
@@ -358,29 +342,39 @@ async fn refresh(client: &reqwest::Client, processes: &mut [WorkerProcess], rows
     }
 }
 
-/// SIGTERM to every worker at once, then each one's ending.
-async fn stop_all<W: Write>(processes: Vec<WorkerProcess>, out: &mut W) -> Result<DemoReport, DevstackError> {
+/// SIGTERM to every worker at once, then each one's ending (printed best effort).
+async fn stop_all<W: Write>(processes: Vec<WorkerProcess>, out: &mut W) -> DemoReport {
+    let mut report = DemoReport::default();
     if processes.is_empty() {
-        return Ok(DemoReport::default());
+        return report;
     }
-    writeln!(
+    let _ = writeln!(
         out,
         "stopping {} worker(s): SIGTERM, SIGKILL after {WORKER_STOP_GRACE:?}",
         processes.len()
-    )
-    .map_err(out_err)?;
+    );
     let mut stopping = JoinSet::new();
     for process in processes {
         stopping.spawn(process.stop(WORKER_STOP_GRACE));
     }
-    let mut report = DemoReport::default();
     while let Some(joined) = stopping.join_next().await {
-        let (name, ended) = joined.map_err(|err| DevstackError::Task {
-            task: "stop worker",
-            reason: err.to_string(),
-        })?;
-        writeln!(out, "  {name}: {ended}").map_err(out_err)?;
-        report.workers.push((name, ended.to_string(), ended.is_clean()));
+        match joined {
+            Ok((name, ended)) => {
+                let _ = writeln!(out, "  {name}: {ended}");
+                report.workers.push(WorkerExit {
+                    name,
+                    ended: ended.to_string(),
+                    clean: ended.is_clean(),
+                });
+            }
+            // The stop task panicked; its child is killed when the task's future is dropped.
+            Err(join) => report.workers.push(WorkerExit {
+                name: "(unknown)",
+                ended: join.to_string(),
+                clean: false,
+            }),
+        }
     }
-    Ok(report)
+    let _ = out.flush();
+    report
 }

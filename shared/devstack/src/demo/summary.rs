@@ -1,12 +1,13 @@
-//! The demo's live summary: each worker's `/readyz` and `/metrics` scraped over HTTP on 127.0.0.1,
-//! reduced to a few numbers, and rendered either as a small block (terminal) or as one compact
-//! line per tick (a pipe or a log file).
+//! What the demo prints: where everything is (once), then the live summary — each worker's
+//! `/readyz` and `/metrics` scraped over HTTP on 127.0.0.1, reduced to a few numbers, and rendered
+//! either as a small block (terminal) or as one compact line per tick (a pipe or a log file).
 
 use std::{collections::BTreeMap, fmt::Write as _, net::SocketAddr, time::Duration};
 
 use shared::metrics::{CONSUMER_LAG, DLQ_MESSAGES, MESSAGES_CONSUMED, MESSAGES_PROCESSED, outcome};
 
-use super::{feed::FeedSnapshot, prom};
+use super::{DemoOptions, INPUT_TOPIC, WorkerPlan, feed::FeedSnapshot, prom};
+use crate::{DevstackError, Stack};
 
 /// The payments worker's domain metrics (names as in `workers/payments/src/metrics.rs`).
 const PAYMENTS_PROCESSED: &str = "payments_processed_total";
@@ -155,6 +156,58 @@ fn feed_text(feed: &FeedSnapshot) -> String {
         String::new()
     };
     format!("{}/{} ({groups}){state}", feed.produced, feed.max_events)
+}
+
+/// Where everything is: printed once the stack is up (writes `DIR/env` first).
+pub(crate) fn header(
+    stack: &Stack,
+    options: &DemoOptions,
+    plans: &[WorkerPlan],
+    missing: &[&str],
+) -> Result<String, DevstackError> {
+    let env_file = stack.write_env_file()?;
+    let registry = stack
+        .registry_addr()
+        .map_or_else(|| "(disabled)".to_owned(), |addr| format!("http://{addr}"));
+    let user = stack.scram512_user();
+    let mut text = format!(
+        "paystream demo: stack up in {:.1?} in {}\n\
+         \x20 bootstrap        {} (SASL_SSL, {}, user {})\n\
+         \x20 schema registry  {registry}\n\
+         \x20 env file         source {}\n\
+         \x20 broker log       {}\n",
+        stack.startup_duration(),
+        stack.dir().display(),
+        stack.bootstrap(),
+        user.mechanism.kafka_name(),
+        user.name,
+        env_file.display(),
+        stack.broker_log().display(),
+    );
+    for plan in plans {
+        let log = stack.dir().join(format!("{}.log", plan.name));
+        let _ = writeln!(
+            text,
+            "  {:<16} http://{}/metrics  (/readyz)  log {}",
+            plan.name,
+            plan.http,
+            log.display()
+        );
+    }
+    if !missing.is_empty() {
+        let _ = writeln!(
+            text,
+            "  not built        {} (no binary in {})",
+            missing.join(", "),
+            options.bin_dir.display()
+        );
+    }
+    let _ = writeln!(
+        text,
+        "  sample stream    {INPUT_TOPIC}: {}/s, up to {} records, --seed {}\nCtrl-C stops everything.",
+        options.rate, options.max_events, options.seed
+    );
+    Ok(text)
 }
 
 /// The block printed on a terminal every tick.

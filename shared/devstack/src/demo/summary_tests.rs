@@ -1,6 +1,7 @@
 //! Unit tests of the summary: reducing a real-looking `/metrics` page and rendering it.
 
 use super::*;
+use crate::demo::feed::Phase;
 
 /// What the payments worker exports, trimmed.
 const METRICS: &str = r#"# TYPE paystream_messages_consumed_total counter
@@ -31,7 +32,7 @@ fn feed() -> FeedSnapshot {
             ("risky", 52),
             ("poison", 5),
         ],
-        phase: "producing",
+        phase: Phase::Producing,
     }
 }
 

@@ -67,14 +67,25 @@ pub(crate) fn plan(bin_dir: &Path, port_of: impl Fn(&str) -> u16) -> (Vec<Worker
     (found, missing)
 }
 
+/// The flag that sets a worker's port.
+fn port_flag(name: &str) -> &'static str {
+    match name {
+        "payments" => "--payments-port",
+        "ledger" => "--ledger-port",
+        "notifications" => "--notifications-port",
+        "audit" => "--audit-port",
+        _ => "--<worker>-port",
+    }
+}
+
 /// Fails early, with the flag to change, when a worker's port is taken.
 pub(crate) fn check_port_free(plan: &WorkerPlan) -> Result<(), DevstackError> {
     TcpListener::bind(plan.http)
         .map(drop)
-        .map_err(|source| DevstackError::Net {
-            action: "check that the worker metrics port is free (change it with --<worker>-port)",
-            addr: plan.http,
-            source,
+        .map_err(|err| DevstackError::Invalid {
+            what: port_flag(plan.name),
+            value: plan.http.port().to_string(),
+            reason: format!("cannot bind {} for the {} worker: {err}", plan.http, plan.name),
         })
 }
 
