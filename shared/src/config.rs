@@ -191,7 +191,7 @@ pub struct ProcessConfig {
         default_value_t = 20
     )]
     pub shutdown_grace_seconds: u64,
-    /// Messages buffered or awaiting acknowledgement per partition before it is paused.
+    /// Messages queued or awaiting acknowledgement per partition before the poll thread waits for room.
     #[arg(long = "max-in-flight", env = "MAX_IN_FLIGHT", default_value_t = 2000)]
     pub max_in_flight: usize,
     /// Attempts for a transient error before the message is dead-lettered.

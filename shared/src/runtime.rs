@@ -200,6 +200,7 @@ impl Runtime {
             health.clone(),
             restore_config,
             grace / 2,
+            shutdown.clone(),
         ));
         let context = PipelineContext {
             dispatcher: dispatcher.clone(),

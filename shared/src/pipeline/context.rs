@@ -33,6 +33,18 @@ impl<H: Handler> ClientContext for PipelineContext<H> {
                 if p.partition < 0 || p.fetch_state == "none" {
                     continue;
                 }
+                tracing::debug!(
+                    topic = %topic.topic,
+                    partition = p.partition,
+                    fetch_state = %p.fetch_state,
+                    fetchq_cnt = p.fetchq_cnt,
+                    next_offset = p.next_offset,
+                    app_offset = p.app_offset,
+                    stored_offset = p.stored_offset,
+                    committed_offset = p.committed_offset,
+                    hi_offset = p.hi_offset,
+                    "partition fetch statistics"
+                );
                 if let Some(lag) = partition_lag(p.hi_offset, p.committed_offset, p.lo_offset) {
                     self.metrics
                         .lag

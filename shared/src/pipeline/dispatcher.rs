@@ -1,10 +1,12 @@
 //! The poll thread's view of the assignment: one [`Entry`] per assigned partition with the channel
-//! into its task. Messages go to a partition's bounded channel; when it is full they wait in the
-//! entry's overflow queue and the partition is paused in librdkafka (backpressure without blocking
-//! the poll loop, so the group session stays alive). Acknowledged offsets published by the tasks
-//! are stored here, on the poll thread; revocation and shutdown drain tasks and commit synchronously.
+//! into its task. Messages go to a partition's bounded channel; when it is full the poll thread
+//! waits for room in short slices (beating liveness, honouring shutdown), so librdkafka's own
+//! prefetch limits bound memory. Pausing partitions instead was measured to wedge consumption on
+//! the local broker: a resumed fetch starts mid-batch and the broker answers it with nothing.
+//! Acknowledged offsets published by the tasks are stored here, on the poll thread; revocation and
+//! shutdown drain tasks and commit synchronously.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,8 +39,6 @@ struct Entry {
     join: JoinHandle<()>,
     acked: Arc<AtomicI64>,
     stored: i64,
-    overflow: VecDeque<OwnedMessage>,
-    paused: bool,
 }
 
 /// Owns the partition tasks.
@@ -51,6 +51,7 @@ pub(crate) struct Dispatcher<H> {
     health: Health,
     restore_config: Option<ClientConfig>,
     revoke_deadline: Duration,
+    shutdown: CancellationToken,
 }
 
 impl<H> std::fmt::Debug for Dispatcher<H> {
@@ -69,6 +70,7 @@ impl<H: Handler> Dispatcher<H> {
         health: Health,
         restore_config: Option<ClientConfig>,
         revoke_deadline: Duration,
+        shutdown: CancellationToken,
     ) -> Self {
         let entries = Mutex::new(routes.iter().map(|_| HashMap::new()).collect());
         Self {
@@ -79,6 +81,7 @@ impl<H: Handler> Dispatcher<H> {
             health,
             restore_config,
             revoke_deadline,
+            shutdown,
         }
     }
 
@@ -145,8 +148,6 @@ impl<H: Handler> Dispatcher<H> {
                     join,
                     acked,
                     stored: -1,
-                    overflow: VecDeque::new(),
-                    paused: false,
                 },
             );
             tracing::info!(topic = %route.topic, partition, "partition assigned");
@@ -154,40 +155,51 @@ impl<H: Handler> Dispatcher<H> {
         self.health.set_assigned(entries.iter().map(HashMap::len).sum());
     }
 
-    /// Routes one polled message to its partition task, pausing the partition when it is full.
-    pub(crate) fn dispatch<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>, message: BorrowedMessage<'_>) {
+    /// Routes one polled message to its partition task, waiting while its queue is full.
+    pub(crate) fn dispatch(&self, message: BorrowedMessage<'_>) {
         let Some(r) = self.route_index(message.topic()) else {
             return;
         };
-        let mut entries = self.lock();
-        let Some(entry) = entries[r].get_mut(&message.partition()) else {
-            tracing::debug!(
-                topic = message.topic(),
-                partition = message.partition(),
-                "message for an unassigned partition dropped"
-            );
-            return;
+        let tx = {
+            let entries = self.lock();
+            let Some(entry) = entries[r].get(&message.partition()) else {
+                tracing::debug!(
+                    topic = message.topic(),
+                    partition = message.partition(),
+                    "message for an unassigned partition dropped"
+                );
+                return;
+            };
+            entry.tx.clone()
         };
         let owned = message.detach();
-        if !entry.overflow.is_empty() {
-            entry.overflow.push_back(owned);
-            return;
-        }
-        match entry.tx.try_send(owned) {
-            Ok(()) => {}
-            Err(TrySendError::Full(owned)) => {
-                entry.overflow.push_back(owned);
-                if !entry.paused {
-                    entry.paused = true;
-                    set_paused(consumer, &self.routes[r].topic, message.partition(), true);
-                }
+        let owned = match tx.try_send(owned) {
+            Ok(()) | Err(TrySendError::Closed(_)) => return,
+            Err(TrySendError::Full(owned)) => owned,
+        };
+        // The partition's task is behind: wait for room. Rebalance callbacks run inside poll, so
+        // they wait too; each wait is bounded by the task handling one message.
+        loop {
+            self.health.beat();
+            if self.shutdown.is_cancelled() {
+                // Not handed over, so never acknowledged: it is redelivered after restart.
+                return;
             }
-            Err(TrySendError::Closed(_)) => {}
+            let reserved = self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_millis(100), tx.reserve()).await });
+            match reserved {
+                Ok(Ok(permit)) => {
+                    permit.send(owned);
+                    return;
+                }
+                Ok(Err(_closed)) => return,
+                Err(_elapsed) => {}
+            }
         }
     }
 
-    /// Moves overflowed messages into their channels, resuming partitions that drained; stores
-    /// newly acknowledged offsets.
+    /// Stores newly acknowledged offsets and notices partition tasks that died.
     pub(crate) fn tick<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) {
         let mut entries = self.lock();
         for (r, partitions) in entries.iter_mut().enumerate() {
@@ -201,20 +213,6 @@ impl<H: Handler> Dispatcher<H> {
                     }
                     self.health.set_failed();
                     continue;
-                }
-                while let Some(owned) = entry.overflow.pop_front() {
-                    match entry.tx.try_send(owned) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(owned)) => {
-                            entry.overflow.push_front(owned);
-                            break;
-                        }
-                        Err(TrySendError::Closed(_)) => entry.overflow.clear(),
-                    }
-                }
-                if entry.paused && entry.overflow.is_empty() {
-                    entry.paused = false;
-                    set_paused(consumer, topic, partition, false);
                 }
                 store_acked(consumer, topic, partition, entry);
             }
@@ -318,19 +316,6 @@ fn store_acked<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic: &str, part
             Ok(()) => entry.stored = acked,
             Err(e) => tracing::debug!(topic, partition, offset = acked, error = %e, "offset store refused"),
         }
-    }
-}
-
-fn set_paused<C: ConsumerContext>(consumer: &BaseConsumer<C>, topic: &str, partition: i32, pause: bool) {
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition(topic, partition);
-    let result = if pause {
-        consumer.pause(&tpl)
-    } else {
-        consumer.resume(&tpl)
-    };
-    if let Err(e) = result {
-        tracing::warn!(topic, partition, pause, error = %e, "pause/resume failed");
     }
 }
 

@@ -14,7 +14,7 @@ use crate::kafka::Producer;
 use crate::pipeline::context::PipelineContext;
 use crate::pipeline::dispatcher::Dispatcher;
 
-/// How often acknowledged offsets are stored and overflow queues drained.
+/// How often acknowledged offsets are stored.
 const TICK: Duration = Duration::from_millis(5);
 
 /// Runs until `shutdown`, then drains within `grace`. Returns whether the drain was clean.
@@ -31,7 +31,7 @@ pub(crate) fn poll_loop<H: Handler>(
         health.beat();
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
-            Some(Ok(message)) => dispatcher.dispatch(&consumer, message),
+            Some(Ok(message)) => dispatcher.dispatch(message),
             Some(Err(e)) => tracing::warn!(error = %e, "consumer poll error"),
         }
         if last_tick.elapsed() >= TICK {
