@@ -37,6 +37,8 @@ use crate::{DevstackError, ScramMechanism, fsutil};
 const CLUSTER_ID: &str = "paystream-devstack";
 /// Storage URL, relative to the broker's working directory (the stack dir); survives restarts.
 const STORAGE_URL: &str = "sqlite://broker.db";
+/// The broker's sqlite file inside the stack directory (the path in [`STORAGE_URL`]).
+pub(crate) const BROKER_DB: &str = "broker.db";
 /// Environment variables nisshi's CLI reads as flag defaults; never inherited.
 const SCRUBBED_ENV: [&str; 9] = [
     "CLUSTER_ID",

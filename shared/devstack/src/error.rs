@@ -20,6 +20,16 @@ pub enum DevstackError {
         path: PathBuf,
     },
 
+    /// The broker's sqlite storage could not be tuned (see `broker_index`).
+    #[error("index broker storage {path}: {source}")]
+    StorageIndex {
+        /// The broker database.
+        path: PathBuf,
+        /// The sqlite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// A filesystem operation on a path failed.
     #[error("{action} {path}: {source}")]
     Io {
@@ -223,6 +233,7 @@ impl DevstackError {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Self::NisshiMissing { .. } => "nisshi_missing",
+            Self::StorageIndex { .. } => "storage_index",
             Self::Io { .. } => "io",
             Self::Net { .. } => "net",
             Self::Pki { .. } => "pki",

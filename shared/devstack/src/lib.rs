@@ -29,6 +29,7 @@
 
 pub mod avro_json;
 mod broker;
+mod broker_index;
 pub mod cli;
 pub mod demo;
 mod envfile;

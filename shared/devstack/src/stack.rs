@@ -128,6 +128,8 @@ impl Stack {
         }
         setup.terminate(BROKER_STOP_GRACE).await?;
         info!(elapsed = ?started.elapsed(), "scram users stored");
+        // The setup run created the storage schema; index it before the real broker starts.
+        crate::broker_index::index_record_headers(&dir.join(crate::broker::BROKER_DB))?;
 
         // Phase 2: the real broker, SASL required, advertising the TLS proxy.
         let mut broker = spec(Phase::Sasl, proxy_addr).spawn()?;

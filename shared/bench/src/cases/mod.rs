@@ -103,7 +103,18 @@ pub async fn wait_until(
     }
 }
 
-/// Checks `count` every `interval` until it reaches `wanted`. Fails when the child exits or
+/// The pause before the next progress check: `far` until `done` is within the last tenth of
+/// `wanted`, then [`POLL_INTERVAL`], so the end is timed closely without checking often all along
+/// (a `/metrics` scrape costs the worker CPU that the measurement counts).
+pub fn next_interval(done: u64, wanted: u64, far: Duration) -> Duration {
+    if done.saturating_mul(10) >= wanted.saturating_mul(9) {
+        POLL_INTERVAL.min(far)
+    } else {
+        far
+    }
+}
+
+/// Checks `count` until it reaches `wanted`, pausing as [`next_interval`] says. Fails when the child exits or
 /// `deadline` passes first ([`BenchError::Timeout`] says how far it got).
 pub async fn wait_for_count(
     case: &'static str,
@@ -139,7 +150,7 @@ pub async fn wait_for_count(
                 tail: child.tail(),
             });
         }
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(next_interval(done, wanted, interval)).await;
     }
 }
 
@@ -166,4 +177,23 @@ pub fn kafka_env(kafka: &KafkaConfig) -> Vec<(String, String)> {
         env.push(("PAYSTREAM_ALLOW_INSECURE_DEV", "true".to_owned()));
     }
     env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_checked_often_only_near_the_end() {
+        let far = Duration::from_millis(100);
+        assert_eq!(next_interval(0, 1000, far), far);
+        assert_eq!(next_interval(899, 1000, far), far);
+        assert_eq!(next_interval(900, 1000, far), POLL_INTERVAL);
+        assert_eq!(next_interval(5, 1, far), POLL_INTERVAL);
+        assert_eq!(
+            next_interval(0, 1000, Duration::from_millis(1)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(next_interval(u64::MAX, u64::MAX, far), POLL_INTERVAL);
+    }
 }
