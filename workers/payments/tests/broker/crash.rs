@@ -50,6 +50,29 @@ fn assert_exactly_one_outcome_each(requests: &[PaymentRequested], got: &[Outcome
     copies
 }
 
+/// Reads both outcome topics until every payment id of `requests` has an outcome (bounded by
+/// [`CATCH_UP`]), and returns everything read, redelivered copies included.
+async fn collect_all_outcomes(s: &Setup, requests: &[PaymentRequested]) -> Vec<Outcome> {
+    let distinct = requests
+        .iter()
+        .map(|r| &r.payment_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let mut processed = s.collect(&s.processed);
+    let mut failed = s.collect(&s.failed);
+    let started = std::time::Instant::now();
+    loop {
+        processed.read_to_end(WAIT);
+        failed.read_to_end(WAIT);
+        let got = outcomes(&processed, &failed);
+        let ids: std::collections::HashSet<&str> = got.iter().map(|o| o.0.as_str()).collect();
+        if ids.len() >= distinct || started.elapsed() > CATCH_UP {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 async fn produce_stream(s: &Setup, n: usize) -> Vec<PaymentRequested> {
     let mut requests = Vec::with_capacity(n);
     let mut rng = rand::rng();
@@ -99,29 +122,15 @@ async fn sigkill_mid_stream_several_times_loses_nothing_and_decides_each_payment
     }
     let worker = s.spawn(&[("KAFKA_GROUP_INSTANCE_ID", &instance)]);
     worker.wait_ready(WAIT).await;
-    let distinct = requests
-        .iter()
-        .map(|r| &r.payment_id)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    let mut processed = s.collect(&s.processed);
-    let mut failed = s.collect(&s.failed);
-    let started = std::time::Instant::now();
-    loop {
-        processed.read_to_end(WAIT);
-        failed.read_to_end(WAIT);
-        let got = outcomes(&processed, &failed);
-        let ids: std::collections::HashSet<&str> = got.iter().map(|o| o.0.as_str()).collect();
-        if ids.len() >= distinct || started.elapsed() > CATCH_UP {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let got = outcomes(&processed, &failed);
+    let got = collect_all_outcomes(&s, &requests).await;
     let copies = assert_exactly_one_outcome_each(&requests, &got);
     eprintln!(
-        "{kills} kills, {} requests, {distinct} payments, {copies} redelivered copies dropped by event id",
-        requests.len()
+        "{kills} kills, {} requests, {} payments, {copies} redelivered copies dropped by event id",
+        requests.len(),
+        got.iter()
+            .map(|o| o.0.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
     );
     assert!(kills >= 4);
     let (code, _) = worker.terminate(WAIT).await;
@@ -139,24 +148,8 @@ async fn two_workers_share_the_partitions_and_a_leaving_one_hands_over_without_l
     let (code, _) = a.terminate(WAIT).await;
     assert_eq!(code, Some(0), "the leaving worker drains cleanly");
     b.wait_ready(WAIT).await;
-    let distinct = requests
-        .iter()
-        .map(|r| &r.payment_id)
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    let mut processed = s.collect(&s.processed);
-    let mut failed = s.collect(&s.failed);
-    let started = std::time::Instant::now();
-    loop {
-        processed.read_to_end(WAIT);
-        failed.read_to_end(WAIT);
-        let ids: std::collections::HashSet<String> = outcomes(&processed, &failed).into_iter().map(|o| o.0).collect();
-        if ids.len() >= distinct || started.elapsed() > CATCH_UP {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert_exactly_one_outcome_each(&requests, &outcomes(&processed, &failed));
+    let got = collect_all_outcomes(&s, &requests).await;
+    assert_exactly_one_outcome_each(&requests, &got);
     let (_, metrics) = b.get("/metrics").await;
     assert!(
         metrics.contains("paystream_rebalances_total{kind=\"assign\"}"),
