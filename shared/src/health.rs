@@ -113,9 +113,11 @@ impl Health {
 
     /// Marks the worker broken beyond repair (a partition task died): liveness fails from now on,
     /// so Kubernetes restarts the pod and the partition resumes from its committed offset.
-    pub fn set_failed(&self) {
-        self.inner.failed.store(true, Ordering::Relaxed);
+    /// Returns whether this call made it fail (so the cause is logged once).
+    pub fn set_failed(&self) -> bool {
+        let newly = !self.inner.failed.swap(true, Ordering::Relaxed);
         self.publish();
+        newly
     }
 
     /// Whether the poll loop beat recently and nothing failed for good.
@@ -192,7 +194,8 @@ mod tests {
         h.set_phase(Phase::Running);
         h.set_assigned(1);
         assert!(h.live() && h.readiness().ready);
-        h.set_failed();
+        assert!(h.set_failed(), "the first call reports the failure");
+        assert!(!h.set_failed(), "later calls do not");
         assert!(!h.live());
         assert_eq!(h.readiness().reason, "failed");
     }
@@ -203,8 +206,6 @@ mod tests {
         h.set_phase(Phase::Running);
         h.inner.last_poll_ms.store(now_ms() - 10, Ordering::Relaxed);
         assert!(!h.live());
-        h.beat();
-        h.inner.last_poll_ms.fetch_add(0, Ordering::Relaxed);
         let h2 = health();
         h2.set_phase(Phase::Running);
         h2.beat();

@@ -160,7 +160,9 @@ impl<H: Handler> Dispatcher<H> {
         let Some(r) = self.route_index(message.topic()) else {
             return;
         };
-        let tx = {
+        let owned = message.detach();
+        // Fast path under the lock; the sender is cloned only when the queue is full.
+        let (tx, owned) = {
             let entries = self.lock();
             let Some(entry) = entries[r].get(&message.partition()) else {
                 tracing::debug!(
@@ -170,12 +172,10 @@ impl<H: Handler> Dispatcher<H> {
                 );
                 return;
             };
-            entry.tx.clone()
-        };
-        let owned = message.detach();
-        let owned = match tx.try_send(owned) {
-            Ok(()) | Err(TrySendError::Closed(_)) => return,
-            Err(TrySendError::Full(owned)) => owned,
+            match entry.tx.try_send(owned) {
+                Ok(()) | Err(TrySendError::Closed(_)) => return,
+                Err(TrySendError::Full(owned)) => (entry.tx.clone(), owned),
+            }
         };
         // The partition's task is behind: wait for room. Rebalance callbacks run inside poll, so
         // they wait too; each wait is bounded by the task handling one message.
@@ -208,10 +208,9 @@ impl<H: Handler> Dispatcher<H> {
                 if entry.join.is_finished() && !entry.stop.is_cancelled() {
                     // Tasks end only when stopped: this one died (a handler panic). Its messages
                     // would be dropped and its offset never advance, so give up on the pod.
-                    if !self.health.readiness().reason.eq("failed") {
+                    if self.health.set_failed() {
                         tracing::error!(topic = %topic, partition, "partition task died; failing liveness so the pod restarts");
                     }
-                    self.health.set_failed();
                     continue;
                 }
                 store_acked(consumer, topic, partition, entry);
