@@ -47,6 +47,33 @@ impl OutputTopic {
     }
 }
 
+/// An input topic and whether its partitions get a changelog-backed state store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputTopic {
+    /// Topic name.
+    pub topic: String,
+    /// Whether each partition of this input gets a state store (`<group>.<topic>.changelog`).
+    pub stateful: bool,
+}
+
+impl InputTopic {
+    /// An input whose handler keeps no state.
+    pub fn stateless(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            stateful: false,
+        }
+    }
+
+    /// An input whose partitions each get a state store, restored before processing.
+    pub fn stateful(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            stateful: true,
+        }
+    }
+}
+
 /// What a worker consumes and produces.
 #[derive(Debug, Clone)]
 pub struct WorkerSpec {
@@ -55,11 +82,15 @@ pub struct WorkerSpec {
     /// Version for build info.
     pub version: &'static str,
     /// Input topics.
-    pub inputs: Vec<String>,
-    /// Output topics with their schemas.
+    pub inputs: Vec<InputTopic>,
+    /// Output topics with their schemas (internal repartition topics included).
     pub outputs: Vec<OutputTopic>,
-    /// Whether each input partition gets a changelog-backed state store.
-    pub stateful: bool,
+}
+
+impl WorkerSpec {
+    fn any_stateful(&self) -> bool {
+        self.inputs.iter().any(|i| i.stateful)
+    }
 }
 
 /// A worker that passed its self-check and bound its HTTP port.
@@ -131,7 +162,7 @@ impl Runtime {
             http_stop.clone(),
         ));
         tracing::info!(addr = %http_addr, "http listening");
-        tracing::info!(group = %group, inputs = ?spec.inputs, outputs = ?spec.outputs.iter().map(|o| &o.topic).collect::<Vec<_>>(), stateful = spec.stateful, "worker starting");
+        tracing::info!(group = %group, inputs = ?spec.inputs.iter().map(|i| &i.topic).collect::<Vec<_>>(), stateful = ?spec.inputs.iter().filter(|i| i.stateful).map(|i| &i.topic).collect::<Vec<_>>(), outputs = ?spec.outputs.iter().map(|o| &o.topic).collect::<Vec<_>>(), "worker starting");
 
         let client_id = format!(
             "{}-{}",
@@ -155,22 +186,22 @@ impl Runtime {
 
         let mut written: Vec<String> = spec.outputs.iter().map(|o| o.topic.clone()).collect();
         for input in &spec.inputs {
-            written.push(dlq_topic(input));
-            if spec.stateful {
-                written.push(changelog_topic(&group, input));
+            written.push(dlq_topic(&input.topic));
+            if input.stateful {
+                written.push(changelog_topic(&group, &input.topic));
             }
         }
         metrics.init_labels(
-            &spec.inputs.iter().map(String::as_str).collect::<Vec<_>>(),
+            &spec.inputs.iter().map(|i| i.topic.as_str()).collect::<Vec<_>>(),
             &written.iter().map(String::as_str).collect::<Vec<_>>(),
         );
         let routes = spec
             .inputs
             .iter()
             .map(|input| InputRoute {
-                topic: Arc::from(input.as_str()),
-                dlq_topic: Arc::from(dlq_topic(input)),
-                changelog_topic: spec.stateful.then(|| Arc::from(changelog_topic(&group, input))),
+                topic: Arc::from(input.topic.as_str()),
+                dlq_topic: Arc::from(dlq_topic(&input.topic)),
+                changelog_topic: input.stateful.then(|| Arc::from(changelog_topic(&group, &input.topic))),
             })
             .collect();
         let p = &config.process;
@@ -187,7 +218,7 @@ impl Runtime {
             },
             max_in_flight: p.max_in_flight,
         });
-        let restore_config = if spec.stateful {
+        let restore_config = if spec.any_stateful() {
             Some(client_config::restore(&config.kafka, &group, &client_id)?)
         } else {
             None
@@ -211,7 +242,7 @@ impl Runtime {
             client_config::consumer(&config.kafka, &group, &client_id)?
                 .create_with_context(context)
                 .map_err(|e| RuntimeError::kafka("create consumer", e))?;
-        let topics: Vec<&str> = spec.inputs.iter().map(String::as_str).collect();
+        let topics: Vec<&str> = spec.inputs.iter().map(|i| i.topic.as_str()).collect();
         rdkafka::consumer::Consumer::subscribe(&consumer, &topics).map_err(|e| RuntimeError::kafka("subscribe", e))?;
         health.set_phase(Phase::Running);
         tracing::info!(topics = ?topics, group = %group, "subscribed");
@@ -273,35 +304,41 @@ async fn try_connect(
     client_id: &str,
 ) -> Result<Codec, RuntimeError> {
     let admin = Admin::new(&client_config::base(&config.kafka, client_id)?)?;
-    let mut wanted = Vec::new();
-    let mut partitions_of_inputs = 1;
+    let is_output = |topic: &str| spec.outputs.iter().any(|o| o.topic == topic);
+    // External inputs must exist; an input that is also an output (an internal repartition
+    // topic) is created below like any output, with as many partitions as the widest input.
+    let mut input_partitions = Vec::with_capacity(spec.inputs.len());
     for input in &spec.inputs {
-        let partitions = admin.partition_count(input)?.ok_or_else(|| RuntimeError::Kafka {
-            action: format!("find input topic {input}"),
-            source: rdkafka::error::KafkaError::MetadataFetch(
-                rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
-            ),
-        })?;
-        partitions_of_inputs = partitions_of_inputs.max(partitions);
+        let partitions = admin.partition_count(&input.topic)?;
+        if partitions.is_none() && !is_output(&input.topic) {
+            return Err(missing_topic(format!("find input topic {}", input.topic)));
+        }
+        input_partitions.push(partitions);
+    }
+    let partitions_of_inputs = input_partitions.iter().flatten().copied().max().unwrap_or(1);
+    let mut wanted: Vec<TopicSpec> = spec
+        .outputs
+        .iter()
+        .map(|output| TopicSpec {
+            name: output.topic.clone(),
+            partitions: partitions_of_inputs,
+            configs: vec![],
+        })
+        .collect();
+    for (input, partitions) in spec.inputs.iter().zip(&input_partitions) {
+        let partitions = partitions.unwrap_or(partitions_of_inputs);
         wanted.push(TopicSpec {
-            name: dlq_topic(input),
+            name: dlq_topic(&input.topic),
             partitions,
             configs: vec![],
         });
-        if spec.stateful {
+        if input.stateful {
             wanted.push(TopicSpec {
-                name: changelog_topic(group, input),
+                name: changelog_topic(group, &input.topic),
                 partitions,
                 configs: vec![("cleanup.policy", "compact".into())],
             });
         }
-    }
-    for output in &spec.outputs {
-        wanted.push(TopicSpec {
-            name: output.topic.clone(),
-            partitions: partitions_of_inputs,
-            configs: vec![],
-        });
     }
     if config.kafka.create_topics {
         admin
@@ -310,26 +347,20 @@ async fn try_connect(
     }
     for t in &wanted {
         if admin.partition_count(&t.name)?.is_none() {
-            return Err(RuntimeError::Kafka {
-                action: format!("find topic {} (create it, or start with --create-topics)", t.name),
-                source: rdkafka::error::KafkaError::MetadataFetch(
-                    rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
-                ),
-            });
+            return Err(missing_topic(format!(
+                "find topic {} (create it, or start with --create-topics)",
+                t.name
+            )));
         }
     }
-    if spec.stateful {
-        for input in &spec.inputs {
-            let (a, b) = (
-                admin.partition_count(input)?,
-                admin.partition_count(&changelog_topic(group, input))?,
-            );
-            if a != b {
-                return Err(RuntimeError::Config(format!(
-                    "changelog {} has {b:?} partitions but input {input} has {a:?}; they must match",
-                    changelog_topic(group, input)
-                )));
-            }
+    for input in spec.inputs.iter().filter(|i| i.stateful) {
+        let changelog = changelog_topic(group, &input.topic);
+        let (a, b) = (admin.partition_count(&input.topic)?, admin.partition_count(&changelog)?);
+        if a != b {
+            return Err(RuntimeError::Config(format!(
+                "changelog {changelog} has {b:?} partitions but input {} has {a:?}; they must match",
+                input.topic
+            )));
         }
     }
     let mut codec = Codec::new(&config.registry)?;
@@ -340,6 +371,13 @@ async fn try_connect(
         tracing::info!(topic = %output.topic, schema_id = id, "output schema registered");
     }
     Ok(codec)
+}
+
+fn missing_topic(action: String) -> RuntimeError {
+    RuntimeError::Kafka {
+        action,
+        source: rdkafka::error::KafkaError::MetadataFetch(rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition),
+    }
 }
 
 fn log_security(report: &SecurityReport) {

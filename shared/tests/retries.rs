@@ -12,7 +12,7 @@ use shared::config::RuntimeConfig;
 use shared::events::AuditEvent;
 use shared::handler::{Context, Handler, InputMessage};
 use shared::outcome::{Disposition, HandleError};
-use shared::runtime::{OutputTopic, Runtime, WorkerSpec};
+use shared::runtime::{InputTopic, OutputTopic, Runtime, WorkerSpec};
 use testkit::kafka::{Collector, create_topic, frame, producer, register, send};
 use testkit::{StackEnv, unique};
 use tokio_util::sync::CancellationToken;
@@ -104,9 +104,8 @@ async fn start() -> Started {
     let spec = WorkerSpec {
         name: "retry-test",
         version: "0",
-        inputs: vec![input.clone()],
+        inputs: vec![InputTopic::stateless(&input)],
         outputs: vec![OutputTopic::of::<AuditEvent>(&output)],
-        stateful: false,
     };
     let runtime = Runtime::new(cli.runtime, spec).await.expect("runtime");
     let http = runtime.http_addr();

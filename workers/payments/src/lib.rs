@@ -16,7 +16,7 @@ use clap::Parser;
 use shared::RuntimeError;
 use shared::config::RuntimeConfig;
 use shared::events::{AuditEvent, PaymentFailed, PaymentProcessed};
-use shared::runtime::{OutputTopic, Runtime, WorkerSpec};
+use shared::runtime::{InputTopic, OutputTopic, Runtime, WorkerSpec};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::PaymentsConfig;
@@ -45,13 +45,12 @@ pub fn spec(config: &PaymentsConfig) -> WorkerSpec {
     WorkerSpec {
         name: NAME,
         version: VERSION,
-        inputs: vec![config.topic_payment_requested.clone()],
+        inputs: vec![InputTopic::stateful(&config.topic_payment_requested)],
         outputs: vec![
             OutputTopic::of::<PaymentProcessed>(&config.topic_payment_processed),
             OutputTopic::of::<PaymentFailed>(&config.topic_payment_failed),
             OutputTopic::of::<AuditEvent>(&config.topic_audit),
         ],
-        stateful: true,
     }
 }
 
@@ -92,7 +91,7 @@ mod tests {
         ])
         .expect("parse");
         let s = spec(&cli.payments);
-        assert_eq!(s.inputs, vec!["payments.payment-requested".to_owned()]);
+        assert_eq!(s.inputs, vec![InputTopic::stateful("payments.payment-requested")]);
         let outputs: Vec<_> = s.outputs.iter().map(|o| o.topic.as_str()).collect();
         assert_eq!(
             outputs,
@@ -102,7 +101,6 @@ mod tests {
                 "audit.payment-events"
             ]
         );
-        assert!(s.stateful);
         assert_eq!(
             cli.runtime.kafka.security_protocol,
             shared::config::SecurityProtocol::SaslSsl
