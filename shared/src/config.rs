@@ -127,7 +127,8 @@ pub struct KafkaConfig {
     /// Static membership id, e.g. the pod name; empty means dynamic membership.
     #[arg(long = "group-instance-id", env = "KAFKA_GROUP_INSTANCE_ID")]
     pub group_instance_id: Option<String>,
-    /// Create missing output, dead-letter and changelog topics at startup (off when Strimzi manages topics).
+    /// Create missing topics at startup: outputs, dead-letter and changelog topics, and inputs no
+    /// other worker created yet (off when Strimzi manages topics).
     #[arg(long = "create-topics", env = "KAFKA_CREATE_TOPICS", default_value_t = false)]
     pub create_topics: bool,
     /// Replication factor of topics created with --create-topics.

@@ -16,6 +16,11 @@ pub fn event_id(kind: &str, subject: &str) -> String {
     Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
 }
 
+/// Whether `id` is a usable account id: 3-64 characters of `[A-Za-z0-9_-]`.
+pub fn is_account_id(id: &str) -> bool {
+    (3..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod config;
 pub mod dlq;
+pub mod entry;
 pub mod error;
 pub mod events;
 pub mod handler;

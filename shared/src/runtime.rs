@@ -305,12 +305,13 @@ async fn try_connect(
 ) -> Result<Codec, RuntimeError> {
     let admin = Admin::new(&client_config::base(&config.kafka, client_id)?)?;
     let is_output = |topic: &str| spec.outputs.iter().any(|o| o.topic == topic);
-    // External inputs must exist; an input that is also an output (an internal repartition
-    // topic) is created below like any output, with as many partitions as the widest input.
+    // Without --create-topics every input must exist. With it, a missing input (one another
+    // worker produces but has not created yet) and every output are created with as many
+    // partitions as the widest existing input.
     let mut input_partitions = Vec::with_capacity(spec.inputs.len());
     for input in &spec.inputs {
         let partitions = admin.partition_count(&input.topic)?;
-        if partitions.is_none() && !is_output(&input.topic) {
+        if partitions.is_none() && !is_output(&input.topic) && !config.kafka.create_topics {
             return Err(missing_topic(format!("find input topic {}", input.topic)));
         }
         input_partitions.push(partitions);
@@ -326,6 +327,13 @@ async fn try_connect(
         })
         .collect();
     for (input, partitions) in spec.inputs.iter().zip(&input_partitions) {
+        if partitions.is_none() && !is_output(&input.topic) {
+            wanted.push(TopicSpec {
+                name: input.topic.clone(),
+                partitions: partitions_of_inputs,
+                configs: vec![],
+            });
+        }
         let partitions = partitions.unwrap_or(partitions_of_inputs);
         wanted.push(TopicSpec {
             name: dlq_topic(&input.topic),

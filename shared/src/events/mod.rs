@@ -2,9 +2,14 @@
 //! them. Field order and types follow the `.avsc` files exactly (a unit test round-trips each).
 
 mod audit;
+mod ledger;
 mod payments;
 
 pub use audit::AuditEvent;
+pub use ledger::{
+    BalanceUpdated, LedgerTransaction, Leg, PaymentReversalRequested, PostingCommand, TransactionRejected,
+    TransactionRequested,
+};
 pub use payments::{PaymentFailed, PaymentProcessed, PaymentRequested};
 
 #[cfg(test)]

@@ -70,6 +70,82 @@ fn every_event_type_round_trips_through_its_schema() {
         occurred_at: 3,
         details: BTreeMap::from([("amount_minor".into(), "1".into())]),
     });
+    round_trip(&TransactionRequested {
+        event_id: "e".into(),
+        transaction_id: "t".into(),
+        kind: "transfer".into(),
+        legs: legs(),
+        description: None,
+        requested_at: 1,
+    });
+    round_trip(&posting_command());
+    round_trip(&posting_command().transaction);
+    round_trip(&BalanceUpdated {
+        event_id: "x".into(),
+        account_id: "a".into(),
+        currency: "EUR".into(),
+        balance_minor: -5,
+        delta_minor: -5,
+        version: 1,
+        transaction_id: "t".into(),
+        entry_id: "t/0".into(),
+        updated_at: 2,
+    });
+    round_trip(&TransactionRejected {
+        event_id: "x".into(),
+        transaction_id: "t".into(),
+        origin: "payment".into(),
+        payment_id: Some("p".into()),
+        reason: "overdraft".into(),
+        detail: "d".into(),
+        account_id: Some("a".into()),
+        rejected_at: 2,
+    });
+    round_trip(&PaymentReversalRequested {
+        event_id: "x".into(),
+        payment_id: "p".into(),
+        transaction_id: "payment:p".into(),
+        reason: "overdraft".into(),
+        detail: "d".into(),
+        payer_account: "a".into(),
+        payee_account: "b".into(),
+        amount_minor: 5,
+        currency: "EUR".into(),
+        requested_at: 2,
+    });
+}
+
+fn legs() -> Vec<Leg> {
+    vec![
+        Leg {
+            account_id: "a".into(),
+            currency: "EUR".into(),
+            amount_minor: -5,
+        },
+        Leg {
+            account_id: "b".into(),
+            currency: "EUR".into(),
+            amount_minor: 5,
+        },
+    ]
+}
+
+fn posting_command() -> PostingCommand {
+    PostingCommand {
+        transaction: LedgerTransaction {
+            transaction_id: "t".into(),
+            origin: "request".into(),
+            payment_id: None,
+            kind: "transfer".into(),
+            legs: legs(),
+            content_hash: "00".into(),
+            requested_at: 1,
+            ingested_at: 2,
+        },
+        step: 1,
+        mode: "apply".into(),
+        reason: Some("overdraft".into()),
+    }
 }
 
 #[test]
@@ -115,6 +191,12 @@ fn every_schema_file_documents_every_field() {
         PaymentProcessed::SCHEMA_JSON,
         PaymentFailed::SCHEMA_JSON,
         AuditEvent::SCHEMA_JSON,
+        TransactionRequested::SCHEMA_JSON,
+        LedgerTransaction::SCHEMA_JSON,
+        PostingCommand::SCHEMA_JSON,
+        BalanceUpdated::SCHEMA_JSON,
+        TransactionRejected::SCHEMA_JSON,
+        PaymentReversalRequested::SCHEMA_JSON,
     ] {
         let json: serde_json::Value = serde_json::from_str(text).expect("json");
         assert!(

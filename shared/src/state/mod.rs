@@ -8,7 +8,10 @@
 //! changelog record carries the input offset it reflects (header `paystream.position`), so after a
 //! restore the store knows which inputs it already reflects.
 
+mod once;
 pub(crate) mod restore;
+
+pub use once::Seen;
 
 use std::collections::HashMap;
 

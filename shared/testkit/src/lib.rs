@@ -14,3 +14,21 @@ pub use worker::Worker;
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// Path of another workspace binary built next to the running test (`cargo build --workspace`
+/// puts every binary in the same target directory as the test executables' `deps/`). For tests
+/// that run two workers together, where `CARGO_BIN_EXE_*` only knows the test's own package.
+pub fn workspace_binary(name: &str) -> String {
+    let exe = std::env::current_exe().expect("path of the running test");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("test executable lives in <target>/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first (make test runs cargo build --workspace)",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}

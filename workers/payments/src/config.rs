@@ -10,6 +10,13 @@ pub struct PaymentsConfig {
     /// Input: payment requests.
     #[arg(long, env = "TOPIC_PAYMENT_REQUESTED", default_value = "payments.payment-requested")]
     pub topic_payment_requested: String,
+    /// Input: reversal requests from the ledger (a processed payment it could not post).
+    #[arg(
+        long,
+        env = "TOPIC_PAYMENT_REVERSAL_REQUESTED",
+        default_value = "payments.payment-reversal-requested"
+    )]
+    pub topic_payment_reversal_requested: String,
     /// Output: processed payments.
     #[arg(long, env = "TOPIC_PAYMENT_PROCESSED", default_value = "payments.payment-processed")]
     pub topic_payment_processed: String,
@@ -64,6 +71,7 @@ impl PaymentsConfig {
         }
         let topics = [
             &self.topic_payment_requested,
+            &self.topic_payment_reversal_requested,
             &self.topic_payment_processed,
             &self.topic_payment_failed,
             &self.topic_audit,

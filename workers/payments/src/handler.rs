@@ -61,15 +61,18 @@ impl PaymentsHandler {
 
 impl Handler for PaymentsHandler {
     fn handle(&self, message: &InputMessage<'_>, ctx: &mut Context<'_>) -> Result<Disposition, HandleError> {
+        let payload = message
+            .payload
+            .ok_or_else(|| HandleError::poison("decode", "tombstone (no value) on a payment topic"))?;
+        if message.topic == self.config.topic_payment_reversal_requested {
+            return crate::reversal::handle(&self.config, &self.metrics, message, payload, ctx);
+        }
         if message.topic != self.config.topic_payment_requested {
             return Err(HandleError::poison(
                 "unknown_topic",
                 format!("no handler for topic {}", message.topic),
             ));
         }
-        let payload = message
-            .payload
-            .ok_or_else(|| HandleError::poison("decode", "tombstone (no value) on a payment topic"))?;
         let request: PaymentRequested = ctx.decode(payload)?;
         let started = Instant::now();
         let at_ms = message.timestamp_ms;

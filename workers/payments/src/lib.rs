@@ -3,12 +3,17 @@
 //! produces exactly one of `payments.payment-processed` / `payments.payment-failed` per payment id,
 //! plus an `audit.payment-events` record. Idempotency and velocity live in the runtime's
 //! changelog-backed state store, so they survive restarts and rebalances.
+//!
+//! It also consumes `payments.payment-reversal-requested`, the ledger's compensation request for a
+//! processed payment it could not post (saga): the payment is marked reversed, once, and a
+//! `payments.payment-failed` with reason `ledger_rejected` is emitted.
 
 pub mod config;
 pub mod decision;
 pub mod handler;
 pub mod metrics;
 pub mod reason;
+pub mod reversal;
 pub mod risk;
 pub mod validate;
 
@@ -45,7 +50,10 @@ pub fn spec(config: &PaymentsConfig) -> WorkerSpec {
     WorkerSpec {
         name: NAME,
         version: VERSION,
-        inputs: vec![InputTopic::stateful(&config.topic_payment_requested)],
+        inputs: vec![
+            InputTopic::stateful(&config.topic_payment_requested),
+            InputTopic::stateful(&config.topic_payment_reversal_requested),
+        ],
         outputs: vec![
             OutputTopic::of::<PaymentProcessed>(&config.topic_payment_processed),
             OutputTopic::of::<PaymentFailed>(&config.topic_payment_failed),
@@ -91,7 +99,13 @@ mod tests {
         ])
         .expect("parse");
         let s = spec(&cli.payments);
-        assert_eq!(s.inputs, vec![InputTopic::stateful("payments.payment-requested")]);
+        assert_eq!(
+            s.inputs,
+            vec![
+                InputTopic::stateful("payments.payment-requested"),
+                InputTopic::stateful("payments.payment-reversal-requested")
+            ]
+        );
         let outputs: Vec<_> = s.outputs.iter().map(|o| o.topic.as_str()).collect();
         assert_eq!(
             outputs,

@@ -22,11 +22,13 @@ pub enum Reason {
     VelocityExceeded,
     /// amount is above the review threshold.
     ReviewRequired,
+    /// the ledger could not post the processed payment and asked for its reversal.
+    LedgerRejected,
 }
 
 impl Reason {
     /// Every reason, for pre-registering metric labels.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::MalformedId,
         Reason::SamePayerAndPayee,
         Reason::InvalidAmount,
@@ -36,6 +38,7 @@ impl Reason {
         Reason::BlockedCountry,
         Reason::VelocityExceeded,
         Reason::ReviewRequired,
+        Reason::LedgerRejected,
     ];
 
     /// The reason code on the wire and in metrics.
@@ -50,6 +53,7 @@ impl Reason {
             Reason::BlockedCountry => "blocked_country",
             Reason::VelocityExceeded => "velocity_exceeded",
             Reason::ReviewRequired => "review_required",
+            Reason::LedgerRejected => "ledger_rejected",
         }
     }
 

@@ -4,10 +4,7 @@ use shared::events::PaymentRequested;
 
 use crate::reason::{Failure, Reason};
 
-/// Whether `id` is a usable account id: 3-64 characters of `[A-Za-z0-9_-]`.
-pub fn is_account_id(id: &str) -> bool {
-    (3..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
+pub use shared::ids::is_account_id;
 
 /// Checks ids, accounts, amount, currency and country. The first failing rule wins.
 pub fn validate(request: &PaymentRequested, max_amount_minor: i64) -> Result<(), Failure> {

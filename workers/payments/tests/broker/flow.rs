@@ -99,9 +99,10 @@ async fn each_request_gets_the_outcome_its_rules_dictate_plus_an_audit_record() 
     // The metrics port exposes the documented names; keep the scrape for the dashboard check.
     // Lag comes from librdkafka statistics (every 5 s) over committed offsets (every 1 s): once
     // everything is processed and committed, a report must show 0 for every partition.
+    let input_label = format!("topic=\"{}\"", s.input);
     let lag_lines = |m: &str| {
         m.lines()
-            .filter(|l| l.starts_with("paystream_consumer_lag{"))
+            .filter(|l| l.starts_with("paystream_consumer_lag{") && l.contains(&input_label))
             .map(str::to_owned)
             .collect::<Vec<_>>()
     };
@@ -117,7 +118,7 @@ async fn each_request_gets_the_outcome_its_rules_dictate_plus_an_audit_record() 
     };
     assert_eq!(status, 200);
     let lags = lag_lines(&metrics);
-    assert_eq!(lags.len(), 2, "one lag series per partition: {lags:?}");
+    assert_eq!(lags.len(), 2, "one lag series per partition of the input: {lags:?}");
     assert!(
         lags.iter().all(|l| l.ends_with(" 0")),
         "processed and committed, so lag must reach 0: {lags:?}"

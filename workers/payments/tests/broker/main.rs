@@ -5,6 +5,7 @@ mod auth;
 mod crash;
 mod dlq;
 mod flow;
+mod reversal;
 mod shutdown;
 mod support;
 mod telemetry;

@@ -15,6 +15,7 @@ pub(crate) struct Setup {
     pub(crate) processed: String,
     pub(crate) failed: String,
     pub(crate) audit: String,
+    pub(crate) reversals: String,
     pub(crate) group: String,
     pub(crate) producer: FutureProducer,
     pub(crate) schema_id: u32,
@@ -33,6 +34,7 @@ impl Setup {
             processed: format!("{base}.payment-processed"),
             failed: format!("{base}.payment-failed"),
             audit: format!("{base}.audit"),
+            reversals: format!("{base}.payment-reversal-requested"),
             group: format!("{base}-group"),
             input,
             env,
@@ -47,6 +49,7 @@ impl Setup {
             ("TOPIC_PAYMENT_PROCESSED", self.processed.as_str()),
             ("TOPIC_PAYMENT_FAILED", self.failed.as_str()),
             ("TOPIC_AUDIT", self.audit.as_str()),
+            ("TOPIC_PAYMENT_REVERSAL_REQUESTED", self.reversals.as_str()),
             ("KAFKA_GROUP_ID", self.group.as_str()),
         ];
         vars.extend_from_slice(extra);
