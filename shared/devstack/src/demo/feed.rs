@@ -38,6 +38,8 @@ pub(crate) struct FeedConfig {
     pub(crate) rate: f64,
     pub(crate) max_events: u64,
     pub(crate) seed: u64,
+    /// Fund the pool's payers in the ledger first (the ledger runs).
+    pub(crate) fund_ledger: bool,
 }
 
 /// Where the producer is.
@@ -136,11 +138,13 @@ pub(crate) async fn run(
     stop: CancellationToken,
 ) -> Result<(), DevstackError> {
     let subject = value_subject(&config.topic);
-    let schema_id = RegistryClient::new(&registry_url)?
-        .register(&subject, PaymentRequested::SCHEMA_JSON)
-        .await?;
+    let registry = RegistryClient::new(&registry_url)?;
+    let schema_id = registry.register(&subject, PaymentRequested::SCHEMA_JSON).await?;
     let producer = produce::producer(&settings)?;
     let mut generator = SampleGenerator::new(config.seed, payers_for_rate(config.rate));
+    if config.fund_ledger {
+        super::funding::fund(&settings, &registry, generator.pool_accounts(), now_ms()).await?;
+    }
     // Catch up at most one second's worth per tick after a stall, so the rate stays steady.
     let max_batch = (config.rate.ceil() as u64).max(1);
     info!(topic = %config.topic, %subject, schema_id, rate = config.rate, max_events = config.max_events, seed = config.seed, "producing sample payments");

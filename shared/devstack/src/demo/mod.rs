@@ -1,7 +1,9 @@
 //! `devstack demo` (what `make run` starts): the whole system on one machine.
 //!
 //! 1. Start the [`Stack`] in `--dir`, write `DIR/env`, print where everything is.
-//! 2. Create `payments.payment-requested` (3 partitions); workers create their own outputs.
+//! 2. Create `payments.payment-requested` and, when the ledger runs, `ledger.transaction-requested`
+//!    (3 partitions each); workers create their own outputs. Before the sample stream, the
+//!    pool's payers get opening balances in the ledger ([`funding`]).
 //! 3. Start every worker binary found in `--bin-dir` (`workers`), logs in `DIR/<worker>.log`.
 //! 4. Once they are ready (or after [`READY_WAIT`]), produce the sample stream (`feed`,
 //!    [`sample`]) at `--rate` up to `--max-events`.
@@ -12,6 +14,7 @@
 //!    the stack.
 
 mod feed;
+mod funding;
 mod prom;
 pub mod sample;
 mod summary;
@@ -191,7 +194,16 @@ async fn with_stack<W: Write>(
         partitions: INPUT_PARTITIONS,
         configs: Vec::new(),
     };
-    topics::create_topics(&settings, &[input]).await?;
+    let runs_ledger = plans.iter().any(|p| p.name == "ledger");
+    let mut inputs = vec![input];
+    if runs_ledger {
+        inputs.push(TopicSpec {
+            name: funding::LEDGER_INPUT_TOPIC.to_owned(),
+            partitions: INPUT_PARTITIONS,
+            configs: Vec::new(),
+        });
+    }
+    topics::create_topics(&settings, &inputs).await?;
     let env = stack.env();
     let mut processes = Vec::with_capacity(plans.len());
     for plan in plans {
@@ -267,6 +279,7 @@ async fn with_stack<W: Write>(
                 rate: options.rate,
                 max_events: options.max_events,
                 seed: options.seed,
+                fund_ledger: runs_ledger,
             };
             let task = feed::run(
                 settings.clone(),

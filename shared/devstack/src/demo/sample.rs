@@ -39,7 +39,7 @@ const COUNTRIES: [(&str, u32); 10] = [
     ("JP", 10),
 ];
 /// Currencies used for cross-border payments.
-const CURRENCIES: [&str; 4] = ["EUR", "USD", "GBP", "JPY"];
+pub const CURRENCIES: [&str; 4] = ["EUR", "USD", "GBP", "JPY"];
 /// Not ISO-4217 (or not upper-case).
 const UNKNOWN_CURRENCIES: [&str; 4] = ["EURO", "XYZ", "usd", "BTC"];
 /// On the payments worker's default blocked list.
@@ -308,6 +308,11 @@ impl SampleGenerator {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         let index = self.rng.random_range(0..items.len());
         &items[index]
+    }
+
+    /// The accounts of the ordinary payer pool (the ones the demo funds in the ledger).
+    pub fn pool_accounts(&self) -> impl Iterator<Item = &str> {
+        self.payers.iter().map(|p| p.account.as_str())
     }
 
     fn pool_payer(&mut self) -> Payer {
