@@ -143,16 +143,33 @@ strimzi.users.enabled (named after the user, key `password`), else kafka.existin
 {{- toJson (dict "name" $name "key" $key) }}
 {{- end }}
 
-{{/* Input topic names of one worker, sorted by env var, as a JSON list. */}}
+{{/*
+Internal topic names of one worker (topics.internal, sorted by env var), as a JSON list: topics the
+worker both writes and reads itself (the ledger's repartition topics). Empty for most workers.
+*/}}
+{{- define "paystream.topics.internal" -}}
+{{- $internal := default (dict) .w.topics.internal }}
+{{- $out := list }}
+{{- range $env := keys $internal | sortAlpha }}
+{{- $out = append $out (index $internal $env) }}
+{{- end }}
+{{- toJson ($out | uniq) }}
+{{- end }}
+
+{{/*
+Every topic the worker's consumer group reads, as a JSON list: topics.consumes sorted by env var,
+then topics.internal. Dead-letter topics, changelogs and the KEDA partition bound derive from it.
+*/}}
 {{- define "paystream.topics.inputs" -}}
 {{- $out := list }}
 {{- range $env := keys .w.topics.consumes | sortAlpha }}
 {{- $out = append $out (index $.w.topics.consumes $env) }}
 {{- end }}
+{{- $out = concat $out (include "paystream.topics.internal" . | fromJsonArray) }}
 {{- toJson ($out | uniq) }}
 {{- end }}
 
-{{/* Output topic names of one worker (without dead-letter topics), as a JSON list. */}}
+{{/* External output topic names of one worker (topics.produces; no internal, dead-letter or changelog topics), as a JSON list. */}}
 {{- define "paystream.topics.outputs" -}}
 {{- $out := list }}
 {{- range $env := keys .w.topics.produces | sortAlpha }}
@@ -161,7 +178,7 @@ strimzi.users.enabled (named after the user, key `password`), else kafka.existin
 {{- toJson ($out | uniq) }}
 {{- end }}
 
-{{/* Dead-letter topics of one worker: <input>.dlq for every input, as a JSON list. */}}
+{{/* Dead-letter topics of one worker: <input>.dlq for every input (internal ones too), as a JSON list. */}}
 {{- define "paystream.topics.dlq" -}}
 {{- $out := list }}
 {{- range $t := include "paystream.topics.inputs" . | fromJsonArray }}
@@ -170,21 +187,55 @@ strimzi.users.enabled (named after the user, key `password`), else kafka.existin
 {{- toJson $out }}
 {{- end }}
 
-{{/* Changelog topics of a stateful worker: <group>.<input>.changelog, as a JSON list (empty when stateless). */}}
-{{- define "paystream.topics.changelog" -}}
+{{/*
+Inputs of one worker that have a state store, as a JSON list: every input (consumes and internal)
+of a stateful worker except those whose env var is in statelessInputs; empty when stateless. This
+mirrors the worker's `InputTopic::stateful` / `stateless` declarations.
+*/}}
+{{- define "paystream.topics.statefulInputs" -}}
 {{- $out := list }}
 {{- if .w.stateful }}
-{{- range $t := include "paystream.topics.inputs" . | fromJsonArray }}
-{{- $out = append $out (printf "%s.%s.changelog" $.w.groupId $t) }}
+{{- $skip := default (list) .w.statelessInputs }}
+{{- $byEnv := merge (dict) .w.topics.consumes (default (dict) .w.topics.internal) }}
+{{- range $env := keys .w.topics.consumes | sortAlpha }}
+{{- if not (has $env $skip) }}{{ $out = append $out (index $byEnv $env) }}{{ end }}
 {{- end }}
+{{- range $env := keys (default (dict) .w.topics.internal) | sortAlpha }}
+{{- if not (has $env $skip) }}{{ $out = append $out (index $byEnv $env) }}{{ end }}
+{{- end }}
+{{- end }}
+{{- toJson ($out | uniq) }}
+{{- end }}
+
+{{/* Changelog topic of one input: <group>.<input>.changelog (takes the worker dict plus `topic`). */}}
+{{- define "paystream.topics.changelogOf" -}}
+{{- printf "%s.%s.changelog" .w.groupId .topic }}
+{{- end }}
+
+{{/* Changelog topics of a stateful worker: <group>.<input>.changelog per stateful input, as a JSON list. */}}
+{{- define "paystream.topics.changelog" -}}
+{{- $out := list }}
+{{- range $t := include "paystream.topics.statefulInputs" . | fromJsonArray }}
+{{- $out = append $out (include "paystream.topics.changelogOf" (dict "w" $.w "topic" $t)) }}
 {{- end }}
 {{- toJson $out }}
 {{- end }}
 
-{{/* Partition count of one topic: strimzi.topics.overrides[topic].partitions or the default. */}}
+{{/*
+Partition count of one topic (takes root, topic and optionally `of`, the input a dead-letter or
+changelog topic belongs to): strimzi.topics.overrides[topic].partitions, else the partitions of
+`of`, else strimzi.topics.partitions. A changelog must have exactly its input's partitions (the
+worker refuses to start otherwise), so the KafkaTopic template never lets an override differ.
+*/}}
 {{- define "paystream.topics.partitions" -}}
 {{- $o := index .root.Values.strimzi.topics.overrides .topic | default dict }}
-{{- default .root.Values.strimzi.topics.partitions $o.partitions }}
+{{- if $o.partitions }}
+{{- $o.partitions }}
+{{- else if .of }}
+{{- include "paystream.topics.partitions" (dict "root" .root "topic" .of) }}
+{{- else }}
+{{- .root.Values.strimzi.topics.partitions }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -236,6 +287,9 @@ the paths of their mounted files.
 {{- range $k, $t := .w.topics.produces }}
 {{- $_ := set $env $k $t }}
 {{- end }}
+{{- range $k, $t := default (dict) .w.topics.internal }}
+{{- $_ := set $env $k $t }}
+{{- end }}
 {{- if eq .name "payments" }}
 {{- $c := .w.config }}
 {{- $_ := set $env "PAYMENTS_MAX_AMOUNT_MINOR" (toString (int64 $c.maxAmountMinor)) }}
@@ -243,6 +297,9 @@ the paths of their mounted files.
 {{- $_ := set $env "PAYMENTS_VELOCITY_MAX_REQUESTS" (toString $c.velocityMaxRequests) }}
 {{- $_ := set $env "PAYMENTS_VELOCITY_WINDOW_SECONDS" (toString $c.velocityWindowSeconds) }}
 {{- $_ := set $env "PAYMENTS_BLOCKED_COUNTRIES" (join "," $c.blockedCountries) }}
+{{- end }}
+{{- if eq .name "ledger" }}
+{{- $_ := set $env "LEDGER_OVERDRAFT_ALLOWED_PREFIXES" (join "," .w.config.overdraftAllowedPrefixes) }}
 {{- end }}
 {{- range $k, $val := .w.extraEnv }}
 {{- $_ := set $env $k (toString $val) }}
@@ -252,13 +309,37 @@ the paths of their mounted files.
 
 {{/*
 Checks that fail the render with a message naming the offending values: the drain deadline must
-end before the kubelet's SIGKILL, and unencrypted Kafka needs the explicit development switch
-(the runtime refuses it too, with exit code 64).
+end before the kubelet's SIGKILL; statelessInputs names only the worker's own input env vars; no
+topic has two roles in one worker (the ledger refuses that at startup); the internal topics of a
+worker have one partition count (the ledger's stages route by partition); and unencrypted Kafka
+needs the explicit development switch (the runtime refuses it too, with exit code 64).
 */}}
 {{- define "paystream.validate" -}}
 {{- $rt := include "paystream.runtime" . | fromJson }}
 {{- if ge (int $rt.shutdownGraceSeconds) (int $rt.terminationGracePeriodSeconds) }}
 {{- fail (printf "%s: runtime.shutdownGraceSeconds (%v) must be below runtime.terminationGracePeriodSeconds (%v)" .name $rt.shutdownGraceSeconds $rt.terminationGracePeriodSeconds) }}
+{{- end }}
+{{- $internal := default (dict) .w.topics.internal }}
+{{- range $env := default (list) .w.statelessInputs }}
+{{- if not (or (hasKey $.w.topics.consumes $env) (hasKey $internal $env)) }}
+{{- fail (printf "%s.statelessInputs: %s is neither in topics.consumes nor in topics.internal" $.name $env) }}
+{{- end }}
+{{- end }}
+{{- $seen := dict }}
+{{- range $m := list .w.topics.consumes .w.topics.produces $internal }}
+{{- range $env, $t := $m }}
+{{- if and (hasKey $seen $t) (ne (index $seen $t) $env) }}
+{{- fail (printf "%s: topic %s is configured as both %s and %s; every topic of a worker has one role" $.name $t (index $seen $t) $env) }}
+{{- end }}
+{{- $_ := set $seen $t $env }}
+{{- end }}
+{{- end }}
+{{- $parts := dict }}
+{{- range $t := include "paystream.topics.internal" . | fromJsonArray }}
+{{- $_ := set $parts $t (include "paystream.topics.partitions" (dict "root" $.root "topic" $t)) }}
+{{- end }}
+{{- if gt (len (values $parts | uniq)) 1 }}
+{{- fail (printf "%s: the internal topics must have the same partition count (strimzi.topics.overrides), have %s" .name (toJson $parts)) }}
 {{- end }}
 {{- if and (has .root.Values.kafka.securityProtocol (list "PLAINTEXT" "SASL_PLAINTEXT")) (not .root.Values.kafka.allowInsecureDev) }}
 {{- fail (printf "kafka.securityProtocol=%s is unencrypted: it needs kafka.allowInsecureDev=true (local development only)" .root.Values.kafka.securityProtocol) }}

@@ -42,11 +42,12 @@ def contract_metrics() -> set[str]:
             names.add(row.group(1))
             if row.group(2) == "histogram":
                 names.update(row.group(1) + s for s in HISTOGRAM_SUFFIXES)
-    # Worker-specific paragraphs: "payments: `a`, `b{reason}`,\n`c` (histogram)."
+    # Worker-specific paragraphs: "payments: `a`, `b{reason}`,\n`c` (histogram)." The
+    # parenthesis may go on after the type: "`d` (histogram; what it measures)".
     for paragraph in section.split("\n\n"):
         if not re.match(r"^[a-z]+:\s", paragraph.strip()):
             continue
-        for item in re.finditer(r"`([a-z_:][a-z0-9_:]*)(\{[^}]*\})?`(\s*\(histogram\))?", paragraph):
+        for item in re.finditer(r"`([a-z_:][a-z0-9_:]*)(\{[^}]*\})?`(\s*\(histogram\b)?", paragraph):
             names.add(item.group(1))
             if item.group(3):
                 names.update(item.group(1) + s for s in HISTOGRAM_SUFFIXES)
@@ -145,7 +146,7 @@ def main() -> None:
 
     contract, allowed = contract_metrics(), allowlist()
     for name in allowed:
-        if re.match(r"^(paystream_|payments?_)", name):
+        if re.match(r"^(paystream_|payments?_|ledger_)", name):
             errors.append(f"metric-allowlist.txt: {name} is a paystream metric; it must come from the README contract and the scrape")
     for name, wheres in sorted(used.items()):
         if name not in contract and name not in allowed:
