@@ -1,20 +1,21 @@
-//! The command line. `bench --events N --payments-bin PATH` runs the whole benchmark (what
-//! `make bench` does); `bench passthrough …` is the raw passthrough case, which the benchmark
-//! starts as its own child process so its CPU and memory are measured like the worker's.
+//! The command line. `bench --events N --payments-bin PATH --ledger-bin PATH` runs the whole
+//! benchmark (what `make bench` does; `--cases ledger` runs one case); `bench passthrough …` is the
+//! raw passthrough case, which the benchmark starts as its own child process so its CPU and memory
+//! are measured like the worker's.
 //! Connection settings come from the same environment variables the workers read.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use shared::config::{KafkaConfig, RegistryConfig};
 
 use crate::error::BenchError;
 
-/// `bench`: payments worker vs raw passthrough on the local broker.
+/// `bench`: payments and ledger workers vs raw passthrough on the local broker.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "bench",
-    about = "paystream benchmark: payments worker vs raw rdkafka passthrough"
+    about = "paystream benchmark: payments and ledger workers vs raw rdkafka passthrough"
 )]
 pub struct Cli {
     /// A case run as a child process (the benchmark starts it itself).
@@ -36,25 +37,50 @@ pub enum Command {
     Passthrough(PassthroughArgs),
 }
 
+/// A measured case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Case {
+    /// The raw consume→produce passthrough on the payment requests.
+    Passthrough,
+    /// The payments worker on the payment requests.
+    Payments,
+    /// The ledger worker on its transaction requests.
+    Ledger,
+}
+
 /// Settings of a benchmark run.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Payment requests preloaded and processed by each case.
+    /// Inputs preloaded and processed by each case (payment requests; for the ledger, transaction
+    /// requests).
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub events: u64,
+    /// The cases to run, comma-separated, in this fixed order: passthrough, payments, ledger.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Case::Passthrough, Case::Payments, Case::Ledger])]
+    pub cases: Vec<Case>,
+    /// Leave a case out of `--cases` (repeatable; for profiling one side).
+    #[arg(long = "skip", value_enum)]
+    pub skip: Vec<Case>,
     /// The payments worker binary (build it with `--release`).
     #[arg(long, default_value = "target/release/payments")]
     pub payments_bin: PathBuf,
+    /// The ledger worker binary (build it with `--release`).
+    #[arg(long, default_value = "target/release/ledger")]
+    pub ledger_bin: PathBuf,
     /// Distinct payer accounts (default: events / 3, so the velocity rule rarely fires).
     #[arg(long)]
     pub payers: Option<u64>,
-    /// Bound on each case in seconds (default: max(120, events / 500)).
+    /// Distinct `acc-*` accounts of the ledger's transfers.
+    #[arg(long, default_value_t = crate::ledger_workload::DEFAULT_ACCOUNTS, value_parser = clap::value_parser!(u64).range(2..))]
+    pub accounts: u64,
+    /// Seed of the ledger's workload (the same seed, the same transactions).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Bound on each case in seconds (default: max(120, events / 500); the ledger, which handles
+    /// about four messages per transaction, gets four times that).
     #[arg(long)]
     pub timeout_seconds: Option<u64>,
-    /// Skip a case: `payments` or `passthrough` (repeatable; for profiling one side).
-    #[arg(long = "skip")]
-    pub skip: Vec<String>,
-    /// Extra `KEY=VALUE` environment for the payments worker, e.g. `MAX_IN_FLIGHT=20000`
+    /// Extra `KEY=VALUE` environment for the workers, e.g. `MAX_IN_FLIGHT=20000`
     /// (repeatable; wins over the bench's own settings).
     #[arg(long = "worker-env", value_parser = parse_key_value)]
     pub worker_env: Vec<(String, String)>,
@@ -70,9 +96,11 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The bound on each case.
-    pub fn timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_secs(self.timeout_seconds.unwrap_or(120.max(self.events / 500)))
+    /// The bound on `case`.
+    pub fn timeout(&self, case: Case) -> std::time::Duration {
+        let default = 120.max(self.events / 500);
+        let default = if case == Case::Ledger { 4 * default } else { default };
+        std::time::Duration::from_secs(self.timeout_seconds.unwrap_or(default))
     }
 
     /// Distinct payers.
@@ -94,8 +122,8 @@ impl RunArgs {
     }
 
     /// Whether `case` runs.
-    pub fn runs(&self, case: &str) -> bool {
-        !self.skip.iter().any(|s| s == case)
+    pub fn runs(&self, case: Case) -> bool {
+        self.cases.contains(&case) && !self.skip.contains(&case)
     }
 }
 
@@ -158,7 +186,14 @@ mod tests {
         .expect("run");
         assert!(cli.command.is_none());
         assert_eq!((cli.run.events, cli.run.payers()), (900, 300));
-        assert_eq!(cli.run.timeout(), std::time::Duration::from_secs(120));
+        assert_eq!(cli.run.timeout(Case::Payments), std::time::Duration::from_secs(120));
+        assert_eq!(cli.run.timeout(Case::Ledger), std::time::Duration::from_secs(480));
+        assert!(
+            [Case::Passthrough, Case::Payments, Case::Ledger]
+                .iter()
+                .all(|c| cli.run.runs(*c))
+        );
+        assert_eq!(cli.run.ledger_bin, PathBuf::from("target/release/ledger"));
         let cli = Cli::try_parse_from([
             "bench",
             "--kafka-bootstrap-servers",
@@ -198,6 +233,21 @@ mod tests {
             "http://x",
         ])
         .expect("run");
-        assert_eq!(cli.run.timeout(), std::time::Duration::from_secs(2000));
+        assert_eq!(cli.run.timeout(Case::Passthrough), std::time::Duration::from_secs(2000));
+    }
+
+    #[test]
+    fn cases_are_selected_by_name_and_skip_leaves_one_out() {
+        let run = |extra: &[&str]| {
+            let mut args = vec!["bench", "--kafka-bootstrap-servers", "x:1"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args).map(|c| c.run)
+        };
+        let ledger = run(&["--cases", "ledger", "--ledger-bin", "l"]).expect("ledger only");
+        assert!(ledger.runs(Case::Ledger) && !ledger.runs(Case::Payments) && !ledger.runs(Case::Passthrough));
+        let two = run(&["--cases", "passthrough,ledger", "--skip", "ledger"]).expect("two, one skipped");
+        assert!(two.runs(Case::Passthrough) && !two.runs(Case::Ledger));
+        assert!(run(&["--cases", "ledgr"]).is_err());
+        assert!(run(&["--accounts", "1"]).is_err());
     }
 }

@@ -1,10 +1,12 @@
-//! `make bench`: measures the payments worker against a raw rdkafka consume→produce passthrough on
-//! the same local broker and input, so the runtime's overhead per event is a number, not a guess.
+//! `make bench`: measures the payments and ledger workers against a raw rdkafka consume→produce
+//! passthrough on the same local broker, so the runtime's overhead per event is a number, not a
+//! guess.
 //!
-//! One run: warm up an idempotent producer, preload N payment requests (Confluent wire format)
-//! into a fresh 3-partition topic, then run each case as a child process — `bench passthrough`,
-//! then the real `payments` binary — timing from the moment it starts consuming until every
-//! input's output is acknowledged, and reading the child's CPU time and peak RSS from `/proc`.
+//! One run: warm up an idempotent producer, preload N payment requests and N ledger transaction
+//! requests (Confluent wire format) into fresh 3-partition topics, then run each selected case as
+//! a child process — `bench passthrough`, the real `payments` binary, the real `ledger` binary —
+//! timing from the moment it starts consuming until every input's outputs are acknowledged, and
+//! reading the child's CPU time and peak RSS from `/proc`.
 //! Speed targets are checked here, never by timed assertions in tests.
 //!
 //! On the local broker (nisshi 0.7.0-pre.2, SQLite storage) wall-clock throughput is the
@@ -19,6 +21,7 @@ pub mod child;
 pub mod cli;
 pub mod error;
 pub mod kafka;
+pub mod ledger_workload;
 pub mod passthrough;
 pub mod preload;
 pub mod proc_stats;

@@ -1,6 +1,8 @@
 //! Just enough of the Prometheus text format to add up one counter over chosen label values —
 //! e.g. the records the worker got acknowledged on its outcome and dead-letter topics.
 
+use std::collections::BTreeMap;
+
 /// Label names and (unescaped) values of one sample.
 type Labels<'a> = Vec<(&'a str, String)>;
 
@@ -57,13 +59,25 @@ fn parse_labels(s: &str) -> Option<(Labels<'_>, &str)> {
 /// Sum of the samples of `metric` whose `label` has one of `values`. Samples of other metrics,
 /// other label values and unparsable lines are ignored.
 pub fn sum_by_label(text: &str, metric: &str, label: &str, values: &[&str]) -> f64 {
-    text.lines()
-        .filter_map(parse_sample)
-        .filter(|(name, labels, _)| {
-            *name == metric && labels.iter().any(|(k, v)| *k == label && values.contains(&v.as_str()))
-        })
-        .map(|(_, _, value)| value)
+    by_label(text, metric, label)
+        .iter()
+        .filter(|(v, _)| values.contains(&v.as_str()))
+        .map(|(_, sum)| sum)
         .sum()
+}
+
+/// The samples of `metric` added up per value of `label` (samples without it are ignored).
+pub fn by_label(text: &str, metric: &str, label: &str) -> BTreeMap<String, f64> {
+    let mut sums = BTreeMap::new();
+    for (name, labels, value) in text.lines().filter_map(parse_sample) {
+        if name != metric {
+            continue;
+        }
+        if let Some((_, v)) = labels.into_iter().find(|(k, _)| *k == label) {
+            *sums.entry(v).or_default() += value;
+        }
+    }
+    sums
 }
 
 #[cfg(test)]
@@ -103,6 +117,14 @@ paystream_build_info{worker="payments",version="0.1.0"} 1
         assert_eq!(sum_by_label(text, "m_total", "topic", &["t\"q"]), 2.5);
         assert_eq!(sum_by_label(text, "m_total", "topic", &["t"]), 1000.0);
         assert_eq!(sum_by_label(text, "m_total", "a", &["1"]), 2.5);
+    }
+
+    #[test]
+    fn samples_are_added_up_per_label_value() {
+        let text = "lag{topic=\"a\",partition=\"0\"} 2\nlag{topic=\"a\",partition=\"1\"} 3\nlag{topic=\"b\",partition=\"0\"} 0\nlag 7\n";
+        let sums = by_label(text, "lag", "topic");
+        assert_eq!(sums, BTreeMap::from([("a".to_owned(), 5.0), ("b".to_owned(), 0.0)]));
+        assert!(by_label(text, "lag", "nope").is_empty());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The printed result: one fixed-width row per case, the payments ÷ passthrough ratios, and the
+//! The printed result: one fixed-width row per case, each worker ÷ passthrough ratio, and the
 //! machine the numbers came from. Pure formatting, so the layout has unit tests.
 
 use std::fmt::Write as _;
@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 /// What one case measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// Case name: `preload`, `payments`, `passthrough`.
+    /// Case name: `preload`, `preload-ledger`, `passthrough`, `payments`, `ledger`.
     pub case: String,
     /// Events handled.
     pub events: u64,
@@ -61,7 +61,7 @@ const HEADERS: [&str; 6] = [
     "CPU s / 1k events",
     "peak RSS MiB",
 ];
-const WIDTHS: [usize; 6] = [12, 9, 8, 10, 17, 12];
+const WIDTHS: [usize; 6] = [14, 9, 8, 10, 17, 12];
 
 /// The table: a header, a rule, one line per row; the case left-aligned, numbers right-aligned.
 pub fn table(rows: &[Row]) -> String {
@@ -106,14 +106,15 @@ pub fn idle_notes(rows: &[Row]) -> String {
     out
 }
 
-/// Payments relative to the passthrough: throughput ratio (higher is better, 1.0 = as fast as a
+/// A worker relative to the passthrough: throughput ratio (higher is better, 1.0 = as fast as a
 /// raw passthrough) and CPU-per-event ratio (lower is better, 1.0 = as cheap).
-pub fn ratios(payments: &Row, passthrough: &Row) -> String {
+pub fn ratios(worker: &Row, passthrough: &Row) -> String {
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
     format!(
-        "payments ÷ passthrough: events/s {:.2}, CPU s / 1k events {:.2}\n",
-        ratio(payments.events_per_second(), passthrough.events_per_second()),
-        ratio(payments.cpu_per_1k(), passthrough.cpu_per_1k()),
+        "{} ÷ passthrough: events/s {:.2}, CPU s / 1k events {:.2}\n",
+        worker.case,
+        ratio(worker.events_per_second(), passthrough.events_per_second()),
+        ratio(worker.cpu_per_1k(), passthrough.cpu_per_1k()),
     )
 }
 
@@ -184,13 +185,13 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()));
         assert_eq!(
             lines[0],
-            "case         |    events |  seconds |   events/s | CPU s / 1k events | peak RSS MiB"
+            "case           |    events |  seconds |   events/s | CPU s / 1k events | peak RSS MiB"
         );
         assert_eq!(
             lines[3],
-            "payments     |     50000 |     2.50 |      20000 |            0.0800 |         50.0"
+            "payments       |     50000 |     2.50 |      20000 |            0.0800 |         50.0"
         );
-        assert!(lines[1].starts_with("-------------+-"));
+        assert!(lines[1].starts_with("---------------+-"));
     }
 
     #[test]
@@ -210,9 +211,11 @@ mod tests {
     }
 
     #[test]
-    fn ratios_compare_payments_with_the_passthrough() {
+    fn ratios_compare_a_worker_with_the_passthrough() {
         let line = ratios(&row("payments", 1000, 2.0, 0.3), &row("passthrough", 1000, 1.0, 0.1));
         assert_eq!(line, "payments ÷ passthrough: events/s 0.50, CPU s / 1k events 3.00\n");
+        let line = ratios(&row("ledger", 1000, 4.0, 1.0), &row("passthrough", 1000, 1.0, 0.1));
+        assert_eq!(line, "ledger ÷ passthrough: events/s 0.25, CPU s / 1k events 10.00\n");
     }
 
     #[test]

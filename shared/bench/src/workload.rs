@@ -3,7 +3,7 @@
 //! small share of requests the worker refuses (invalid amount, unknown currency, blocked country)
 //! or cannot decode at all (dead-lettered).
 
-use shared::codec::Codec;
+use shared::codec::{AvroEvent, Codec};
 use shared::events::PaymentRequested;
 
 use crate::error::BenchError;
@@ -70,30 +70,39 @@ pub struct Record {
 
 /// Builds all `events` records for `topic`, encoded with the schema `codec` registered for it.
 pub fn records(codec: &Codec, topic: &str, events: u64, payers: u64) -> Result<Vec<Record>, BenchError> {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now_ms = now_ms();
     (0..events)
         .map(|i| match input(i, payers, now_ms) {
             Input::Undecodable => Ok(Record {
                 key: payer(i, payers),
                 payload: b"not avro: a bench record for the dead-letter path".to_vec(),
             }),
-            Input::Request(request) => {
-                let mut payload = Vec::with_capacity(160);
-                codec
-                    .encode_into(topic, &*request, &mut payload)
-                    .map_err(|e| BenchError::Case {
-                        case: "preload",
-                        message: format!("encode request {i}: {}", e.message()),
-                    })?;
-                Ok(Record {
-                    key: request.payer_account,
-                    payload,
-                })
-            }
+            Input::Request(request) => Ok(Record {
+                payload: encode(codec, topic, i, &*request)?,
+                key: request.payer_account,
+            }),
         })
         .collect()
+}
+
+/// The `i`-th preload record's value: `event` in the wire format, with the schema `codec`
+/// registered for `topic`.
+pub fn encode<T: AvroEvent>(codec: &Codec, topic: &str, i: u64, event: &T) -> Result<Vec<u8>, BenchError> {
+    let mut payload = Vec::with_capacity(256);
+    codec
+        .encode_into(topic, event, &mut payload)
+        .map_err(|e| BenchError::Case {
+            case: "preload",
+            message: format!("encode record {i} for {topic}: {}", e.message()),
+        })?;
+    Ok(payload)
+}
+
+/// Wall-clock now, Unix ms: the `requested_at` of preloaded events.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! The measured cases. Each runs as a child process and is measured the same way: the clock and
-//! the child's CPU counter start when it begins consuming (payments: `/readyz` turns 200, i.e.
-//! assigned and state restored; passthrough: its first assignment) and stop when every input's
-//! output is acknowledged; peak RSS is the child's `VmHWM` at that moment. Then it gets SIGTERM.
+//! the child's CPU counter start when it begins consuming (payments, ledger: `/readyz` turns 200,
+//! i.e. assigned and state restored; passthrough: its first assignment) and stop when every
+//! input's output is acknowledged; peak RSS is the child's `VmHWM` at that moment. Then it gets
+//! SIGTERM.
 
+pub mod ledger;
 pub mod passthrough;
 pub mod payments;
+pub mod worker;
 
 use std::time::{Duration, Instant};
 
@@ -43,8 +46,8 @@ impl Measurement {
         })
     }
 
-    /// Stops the clock and reads CPU and peak RSS: the row of `case` for `events`.
-    pub fn finish(self, case: &str, events: u64) -> Result<Row, BenchError> {
+    /// Reads the clock, CPU and peak RSS: the row of `case` for `events` if the run ended now.
+    pub fn finish(&self, case: &str, events: u64) -> Result<Row, BenchError> {
         let seconds = self.started.elapsed().as_secs_f64();
         Ok(Row {
             case: case.into(),
