@@ -144,6 +144,13 @@ pub struct KafkaConfig {
         default_value_t = 300_000
     )]
     pub max_poll_interval_ms: u32,
+    /// How often a worker that consumes topics by pattern lists the cluster's topics, milliseconds.
+    #[arg(
+        long = "topic-refresh-interval-ms",
+        env = "KAFKA_TOPIC_REFRESH_INTERVAL_MS",
+        default_value_t = 10_000
+    )]
+    pub topic_refresh_interval_ms: u64,
 }
 
 /// Schema registry settings.
@@ -342,4 +349,24 @@ pub fn parse_or_exit<T: Parser>() -> T {
 pub fn exit_config_error(error: &RuntimeError) -> ! {
     eprintln!("{error}");
     std::process::exit(EXIT_CONFIG)
+}
+
+/// The exit code of a finished worker run, logged: success after a drain, 64 for invalid
+/// configuration (also printed on stderr), failure otherwise.
+pub fn exit_code(result: Result<bool, RuntimeError>) -> std::process::ExitCode {
+    match result {
+        Ok(clean) => {
+            tracing::info!(clean, "stopped");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e @ (RuntimeError::Config(_) | RuntimeError::Pem { .. } | RuntimeError::ReadFile { .. })) => {
+            eprintln!("{e}");
+            tracing::error!(error = %e, "invalid configuration");
+            std::process::ExitCode::from(EXIT_CONFIG as u8)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "worker failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

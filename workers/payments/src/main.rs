@@ -3,8 +3,7 @@
 use std::process::ExitCode;
 
 use payments::{Cli, NAME, VERSION};
-use shared::RuntimeError;
-use shared::config::{EXIT_CONFIG, parse_or_exit};
+use shared::config::parse_or_exit;
 use shared::telemetry::Telemetry;
 use tokio_util::sync::CancellationToken;
 
@@ -23,21 +22,7 @@ async fn main() -> ExitCode {
     tracing::info!(worker = NAME, version = VERSION, "starting");
     let shutdown = CancellationToken::new();
     shared::shutdown::cancel_on_signal(shutdown.clone());
-    let code = match payments::run(cli, shutdown).await {
-        Ok(clean) => {
-            tracing::info!(clean, "stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e @ (RuntimeError::Config(_) | RuntimeError::Pem { .. } | RuntimeError::ReadFile { .. })) => {
-            eprintln!("{e}");
-            tracing::error!(error = %e, "invalid configuration");
-            ExitCode::from(EXIT_CONFIG as u8)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "worker failed");
-            ExitCode::FAILURE
-        }
-    };
+    let code = shared::config::exit_code(payments::run(cli, shutdown).await);
     telemetry.shutdown();
     code
 }
