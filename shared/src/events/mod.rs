@@ -2,9 +2,11 @@
 //! them. Field order and types follow the `.avsc` files exactly (a unit test round-trips each).
 
 mod audit;
+mod audit_trail;
 mod payments;
 
 pub use audit::AuditEvent;
+pub use audit_trail::{AuditLogEntry, ComplianceAlert, Evidence};
 pub use payments::{PaymentFailed, PaymentProcessed, PaymentRequested};
 
 #[cfg(test)]
