@@ -149,6 +149,9 @@ strimzi.users.enabled (named after the user, key `password`), else kafka.existin
 {{- range $env := keys .w.topics.consumes | sortAlpha }}
 {{- $out = append $out (index $.w.topics.consumes $env) }}
 {{- end }}
+{{- range $t := .w.topics.patternInputs | default list }}
+{{- $out = append $out $t }}
+{{- end }}
 {{- toJson ($out | uniq) }}
 {{- end }}
 
@@ -170,21 +173,26 @@ strimzi.users.enabled (named after the user, key `password`), else kafka.existin
 {{- toJson $out }}
 {{- end }}
 
-{{/* Changelog topics of a stateful worker: <group>.<input>.changelog, as a JSON list (empty when stateless). */}}
+{{/* Changelog topics of a stateful worker: <group>.<input>.changelog for its named inputs (not its
+pattern inputs, which are stateless), as a JSON list (empty when stateless). */}}
 {{- define "paystream.topics.changelog" -}}
 {{- $out := list }}
 {{- if .w.stateful }}
-{{- range $t := include "paystream.topics.inputs" . | fromJsonArray }}
-{{- $out = append $out (printf "%s.%s.changelog" $.w.groupId $t) }}
+{{- range $env := keys .w.topics.consumes | sortAlpha }}
+{{- $out = append $out (printf "%s.%s.changelog" $.w.groupId (index $.w.topics.consumes $env)) }}
 {{- end }}
 {{- end }}
 {{- toJson $out }}
 {{- end }}
 
-{{/* Partition count of one topic: strimzi.topics.overrides[topic].partitions or the default. */}}
+{{/* Partition count of one topic: 1 for the audit hash chain's topics (a chain has one writer),
+otherwise strimzi.topics.overrides[topic].partitions or the default. */}}
 {{- define "paystream.topics.partitions" -}}
 {{- $o := index .root.Values.strimzi.topics.overrides .topic | default dict }}
-{{- default .root.Values.strimzi.topics.partitions $o.partitions }}
+{{- $a := .root.Values.audit }}
+{{- $chainInput := index $a.topics.consumes "TOPIC_CHAIN_INPUT" | default "" }}
+{{- $single := list (index $a.topics.produces "TOPIC_AUDIT_LOG" | default "") $chainInput (printf "%s.%s.changelog" $a.groupId $chainInput) }}
+{{- if has .topic $single }}1{{ else }}{{ default .root.Values.strimzi.topics.partitions $o.partitions }}{{ end }}
 {{- end }}
 
 {{/*

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::support::{Position, Setup, WAIT, alerts, audit_event, links};
+use crate::support::{Position, Setup, WAIT, alerts, audit_event, links, topic_config};
 
 #[tokio::test]
 async fn events_of_all_workers_are_chained_in_order_masked_alerted_and_verify_ok() {
@@ -141,6 +141,12 @@ async fn events_of_all_workers_are_chained_in_order_masked_alerted_and_verify_ok
             .collect();
         assert_eq!(evidence, expected_alerts[a.rule_id.as_str()], "{a:#?}");
     }
+
+    // The worker created audit.log to keep its records forever (the broker took retention.ms=-1).
+    assert_eq!(
+        topic_config(&s.env, &s.log, "retention.ms").await.as_deref(),
+        Some("-1")
+    );
 
     let (code, stdout, stderr) = s.verify(&s.log).await;
     assert_eq!(code, Some(0), "{stdout}{stderr}");

@@ -181,6 +181,22 @@ pub(crate) async fn wait_for_topic(env: &StackEnv, topic: &str) {
     }
 }
 
+/// The value of topic config `key` of `topic`, as the broker reports it.
+pub(crate) async fn topic_config(env: &StackEnv, topic: &str, key: &str) -> Option<String> {
+    use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> = env.client_config().create().expect("admin client");
+    let results = admin
+        .describe_configs(&[ResourceSpecifier::Topic(topic)], &AdminOptions::new())
+        .await
+        .expect("describe configs");
+    results
+        .into_iter()
+        .flat_map(|r| r.expect("topic configs").entries)
+        .find(|e| e.name == key)
+        .and_then(|e| e.value)
+}
+
 /// An audit event as a worker would emit it.
 pub(crate) fn audit_event(source: &str, action: &str, actor: &str, details: &[(&str, &str)]) -> AuditEvent {
     AuditEvent {
