@@ -46,6 +46,20 @@ async fn a_changed_payload_appended_to_the_log_is_reported_at_its_offset() {
             && stdout.contains("content does not match"),
         "{stdout}"
     );
+
+    // A worker that verifies its own log periodically counts the broken chain.
+    let worker = s.spawn(&[("AUDIT_VERIFY_INTERVAL_SECONDS", "1")]);
+    let line = worker.wait_for_line("audit log chain is broken", WAIT).await;
+    assert!(line.contains(&format!("offset {}", at.offset)), "{line}");
+    let (_, metrics) = worker.get("/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("audit_verify_failures_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    let (code, _) = worker.terminate(WAIT).await;
+    assert_eq!(code, Some(0));
 }
 
 #[tokio::test]
