@@ -38,6 +38,10 @@ pub struct AuditConfig {
         default_value = "card_number,pan,email,phone,phone_number,msisdn"
     )]
     pub mask_fields: Vec<String>,
+    /// Chain-input records whose source position and event id are remembered for deduplication
+    /// (bounds the state store; a redelivery older than this would be linked again).
+    #[arg(long, env = "AUDIT_DEDUP_HORIZON", default_value_t = 1_000_000)]
+    pub dedup_horizon: u64,
     /// Compliance rule thresholds and windows.
     #[command(flatten)]
     pub rules: RuleConfig,
@@ -64,6 +68,9 @@ impl AuditConfig {
             return Err(format!(
                 "--audit-log-retention-ms must be -1 or at least {SEVEN_YEARS_MS} (7 years)"
             ));
+        }
+        if self.dedup_horizon < 1_000 {
+            return Err("--dedup-horizon must be at least 1000 (it must cover any replay)".into());
         }
         if self.mask_fields.iter().any(|f| f.trim().is_empty()) {
             return Err("--mask-fields must not contain empty names".into());

@@ -57,7 +57,13 @@ impl AuditHandler {
             .payload
             .ok_or_else(|| HandleError::poison("decode", "tombstone (no value) on the chain-input topic"))?;
         let record: ChainInput = ctx.decode(payload)?;
-        let outcome = step(ctx.state()?, &self.config.rules, &record, message.offset)?;
+        let outcome = step(
+            ctx.state()?,
+            &self.config.rules,
+            &record,
+            message.offset,
+            self.config.dedup_horizon,
+        )?;
         match outcome {
             Step::Appended { entry, alerts } => {
                 if let Some(e) = &entry {

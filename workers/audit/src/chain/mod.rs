@@ -10,8 +10,14 @@
 //! - otherwise a **new link**: `seq = head.seq + 1`, `prev_hash = head.hash`.
 //!
 //! State writes of one record reach the changelog in order and a crash can only cut off a suffix,
-//! so they are staged as: rule windows, the source-position record, the event-id record, the head
-//! last. A replay that finds the position record but a head behind it moves the head forward.
+//! so they are staged as: rule windows, forgetting, the source-position record, the event-id
+//! record, the ring slot, the head last. A replay that finds the position record but a head
+//! behind it moves the head forward.
+//!
+//! State stays bounded: the keys of the record at chain-input offset `o` are remembered in ring
+//! slot `o mod horizon` and deleted when offset `o + horizon` takes the slot. A redelivery older
+//! than `horizon` chain-input records would be linked again; replays after a crash are far
+//! younger (they start at the last committed offset).
 
 pub mod canonical;
 
@@ -110,6 +116,7 @@ pub fn step(
     rules: &RuleConfig,
     record: &ChainInput,
     input_offset: i64,
+    horizon: u64,
 ) -> Result<Step, HandleError> {
     let position_key = position_key(record);
     if let Some(applied) = state.get_json::<Applied>(&position_key)? {
@@ -134,6 +141,10 @@ pub fn step(
         return Ok(Step::Duplicate { by: "event_id" });
     }
     let alerts = evaluate(rules, state, record)?;
+    let slot = format!("ring/{}", input_offset.rem_euclid(horizon.max(1) as i64));
+    for old in state.get_json::<Vec<String>>(&slot)?.unwrap_or_default() {
+        state.delete(&old);
+    }
     let entry = if record.is_event() {
         let (seq, prev_hash) = match head(state)? {
             Some(h) => (h.seq + 1, h.hash),
@@ -161,6 +172,8 @@ pub fn step(
             },
         )?;
     }
+    let remembered: Vec<&String> = std::iter::once(&position_key).chain(&event_key).collect();
+    state.put_json(&slot, &remembered)?;
     if let Some(e) = &entry {
         state.put_json(HEAD_KEY, &Head::of(e))?;
     }
