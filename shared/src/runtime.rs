@@ -147,16 +147,21 @@ impl Runtime {
     }
 
     /// Also consume every topic matching `pattern` (see [`crate::pattern`]), found at start and
-    /// every `--topic-refresh-interval-ms`. The worker's own inputs, outputs, dead-letter and
-    /// changelog topics never match.
+    /// every `--topic-refresh-interval-ms`. The worker's own topics never match.
     pub fn with_input_pattern(mut self, pattern: &InputPattern) -> Result<Self, RuntimeError> {
-        let mut own: Vec<String> = self.spec.outputs.iter().map(|o| o.topic.clone()).collect();
-        for input in &self.spec.inputs {
-            own.push(input.topic.clone());
-            own.push(dlq_topic(&input.topic));
-            own.push(changelog_topic(&self.group, &input.topic));
-        }
-        self.pattern = Some(TopicFilter::new(pattern, own)?);
+        let own = self
+            .spec
+            .outputs
+            .iter()
+            .map(|o| o.topic.clone())
+            .chain(self.spec.inputs.iter().flat_map(|i| {
+                [
+                    i.topic.clone(),
+                    dlq_topic(&i.topic),
+                    changelog_topic(&self.group, &i.topic),
+                ]
+            }));
+        self.pattern = Some(TopicFilter::new(pattern, own.collect())?);
         Ok(self)
     }
 
@@ -274,17 +279,7 @@ impl Runtime {
         let topics: Vec<&str> = spec.inputs.iter().map(|i| i.topic.as_str()).collect();
         let pattern = match pattern {
             // The poll thread subscribes (fixed inputs plus matches) on its first refresh.
-            Some(filter) => Some(PatternSubscription {
-                filter,
-                admin: Admin::new(&client_config::base(&config.kafka, &client_id)?)?,
-                fixed: topics.iter().map(|t| (*t).to_owned()).collect(),
-                create_topics: config.kafka.create_topics,
-                replication: config.kafka.topic_replication_factor,
-                interval: Duration::from_millis(config.kafka.topic_refresh_interval_ms),
-                runtime: tokio::runtime::Handle::current(),
-                matched: Default::default(),
-                last: None,
-            }),
+            Some(filter) => Some(PatternSubscription::new(filter, &config.kafka, &client_id, &topics)?),
             None => {
                 rdkafka::consumer::Consumer::subscribe(&consumer, &topics)
                     .map_err(|e| RuntimeError::kafka("subscribe", e))?;

@@ -10,26 +10,28 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 
+use crate::config::KafkaConfig;
 use crate::dlq::dlq_topic;
 use crate::error::RuntimeError;
 use crate::handler::Handler;
 use crate::kafka::admin::{Admin, TopicSpec};
+use crate::kafka::client_config;
 use crate::pattern::TopicFilter;
 use crate::pipeline::dispatcher::{Dispatcher, InputRoute};
 
 /// Pattern-matched topics and when to look for more.
 pub(crate) struct PatternSubscription {
-    pub(crate) filter: TopicFilter,
-    pub(crate) admin: Admin,
+    filter: TopicFilter,
+    admin: Admin,
     /// The worker's fixed inputs, always subscribed.
-    pub(crate) fixed: Vec<String>,
-    pub(crate) create_topics: bool,
-    pub(crate) replication: i32,
-    pub(crate) interval: Duration,
-    pub(crate) runtime: tokio::runtime::Handle,
+    fixed: Vec<String>,
+    create_topics: bool,
+    replication: i32,
+    interval: Duration,
+    runtime: tokio::runtime::Handle,
     /// Matched topics currently subscribed.
-    pub(crate) matched: BTreeSet<String>,
-    pub(crate) last: Option<Instant>,
+    matched: BTreeSet<String>,
+    last: Option<Instant>,
 }
 
 impl std::fmt::Debug for PatternSubscription {
@@ -42,6 +44,26 @@ impl std::fmt::Debug for PatternSubscription {
 }
 
 impl PatternSubscription {
+    /// A subscription of `fixed` inputs plus `filter`'s matches, refreshed per the config.
+    pub(crate) fn new(
+        filter: TopicFilter,
+        kafka: &KafkaConfig,
+        client_id: &str,
+        fixed: &[&str],
+    ) -> Result<Self, RuntimeError> {
+        Ok(Self {
+            filter,
+            admin: Admin::new(&client_config::base(kafka, client_id)?)?,
+            fixed: fixed.iter().map(|t| (*t).to_owned()).collect(),
+            create_topics: kafka.create_topics,
+            replication: kafka.topic_replication_factor,
+            interval: Duration::from_millis(kafka.topic_refresh_interval_ms),
+            runtime: tokio::runtime::Handle::current(),
+            matched: BTreeSet::new(),
+            last: None,
+        })
+    }
+
     /// Refreshes when the interval has passed (or never ran): lists topics, routes new matches
     /// and re-subscribes when the set changed. Errors are logged and retried next interval.
     pub(crate) fn maybe_refresh<C: ConsumerContext, H: Handler>(
