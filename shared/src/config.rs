@@ -145,6 +145,13 @@ pub struct KafkaConfig {
         default_value_t = 300_000
     )]
     pub max_poll_interval_ms: u32,
+    /// How often a worker that consumes topics by pattern lists the cluster's topics, milliseconds.
+    #[arg(
+        long = "topic-refresh-interval-ms",
+        env = "KAFKA_TOPIC_REFRESH_INTERVAL_MS",
+        default_value_t = 10_000
+    )]
+    pub topic_refresh_interval_ms: u64,
 }
 
 /// Schema registry settings.

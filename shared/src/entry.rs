@@ -25,7 +25,15 @@ where
     tracing::info!(worker = name, version, "starting");
     let shutdown = CancellationToken::new();
     crate::shutdown::cancel_on_signal(shutdown.clone());
-    let code = match run(shutdown).await {
+    let code = exit_code(run(shutdown).await);
+    telemetry.shutdown();
+    code
+}
+
+/// The exit code of a finished worker run, logged: success after a drain, 64 for invalid
+/// configuration (also printed on stderr), failure otherwise.
+pub fn exit_code(result: Result<bool, RuntimeError>) -> ExitCode {
+    match result {
         Ok(clean) => {
             tracing::info!(clean, "stopped");
             ExitCode::SUCCESS
@@ -39,7 +47,5 @@ where
             tracing::error!(error = %e, "worker failed");
             ExitCode::FAILURE
         }
-    };
-    telemetry.shutdown();
-    code
+    }
 }

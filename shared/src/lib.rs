@@ -18,6 +18,7 @@ pub mod kafka;
 pub mod metrics;
 pub mod outcome;
 pub mod output;
+pub mod pattern;
 pub mod pipeline;
 pub mod retry;
 pub mod runtime;

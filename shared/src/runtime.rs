@@ -20,9 +20,11 @@ use crate::health::{Health, Phase};
 use crate::kafka::admin::{Admin, TopicSpec};
 use crate::kafka::{Producer, client_config};
 use crate::metrics::Metrics;
+use crate::pattern::{InputPattern, TopicFilter};
 use crate::pipeline::context::PipelineContext;
 use crate::pipeline::dispatcher::{Dispatcher, InputRoute};
 use crate::pipeline::partition::Shared;
+use crate::pipeline::subscription::PatternSubscription;
 use crate::retry::Backoff;
 use crate::security::{SecurityReport, self_check};
 use crate::state::changelog_topic;
@@ -34,6 +36,7 @@ pub struct OutputTopic {
     pub topic: String,
     schema_json: &'static str,
     schema: fn() -> &'static Schema,
+    configs: Vec<(&'static str, String)>,
 }
 
 impl OutputTopic {
@@ -43,7 +46,15 @@ impl OutputTopic {
             topic: topic.into(),
             schema_json: T::SCHEMA_JSON,
             schema: T::schema,
+            configs: Vec::new(),
         }
+    }
+
+    /// Sets a topic config used when the runtime creates this topic (`--create-topics`), e.g.
+    /// `retention.ms`.
+    pub fn with_config(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.configs.push((key, value.into()));
+        self
     }
 }
 
@@ -103,6 +114,7 @@ pub struct Runtime {
     listener: TcpListener,
     http_addr: SocketAddr,
     group: String,
+    pattern: Option<TopicFilter>,
 }
 
 impl Runtime {
@@ -130,7 +142,27 @@ impl Runtime {
             listener,
             http_addr,
             group,
+            pattern: None,
         })
+    }
+
+    /// Also consume every topic matching `pattern` (see [`crate::pattern`]), found at start and
+    /// every `--topic-refresh-interval-ms`. The worker's own topics never match.
+    pub fn with_input_pattern(mut self, pattern: &InputPattern) -> Result<Self, RuntimeError> {
+        let own = self
+            .spec
+            .outputs
+            .iter()
+            .map(|o| o.topic.clone())
+            .chain(self.spec.inputs.iter().flat_map(|i| {
+                [
+                    i.topic.clone(),
+                    dlq_topic(&i.topic),
+                    changelog_topic(&self.group, &i.topic),
+                ]
+            }));
+        self.pattern = Some(TopicFilter::new(pattern, own.collect())?);
+        Ok(self)
     }
 
     /// The bound health/metrics address.
@@ -153,6 +185,7 @@ impl Runtime {
             listener,
             http_addr,
             group,
+            pattern,
         } = self;
         let http_stop = CancellationToken::new();
         let http = tokio::spawn(crate::http::serve(
@@ -202,6 +235,7 @@ impl Runtime {
                 topic: Arc::from(input.topic.as_str()),
                 dlq_topic: Arc::from(dlq_topic(&input.topic)),
                 changelog_topic: input.stateful.then(|| Arc::from(changelog_topic(&group, &input.topic))),
+                raw: false,
             })
             .collect();
         let p = &config.process;
@@ -243,14 +277,30 @@ impl Runtime {
                 .create_with_context(context)
                 .map_err(|e| RuntimeError::kafka("create consumer", e))?;
         let topics: Vec<&str> = spec.inputs.iter().map(|i| i.topic.as_str()).collect();
-        rdkafka::consumer::Consumer::subscribe(&consumer, &topics).map_err(|e| RuntimeError::kafka("subscribe", e))?;
+        let pattern = match pattern {
+            // The poll thread subscribes (fixed inputs plus matches) on its first refresh.
+            Some(filter) => Some(PatternSubscription::new(filter, &config.kafka, &client_id, &topics)?),
+            None => {
+                rdkafka::consumer::Consumer::subscribe(&consumer, &topics)
+                    .map_err(|e| RuntimeError::kafka("subscribe", e))?;
+                tracing::info!(topics = ?topics, group = %group, "subscribed");
+                None
+            }
+        };
         health.set_phase(Phase::Running);
-        tracing::info!(topics = ?topics, group = %group, "subscribed");
 
         let poll_health = health.clone();
         let poll_shutdown = shutdown.clone();
         let poll = tokio::task::spawn_blocking(move || {
-            crate::pipeline::poll::poll_loop(consumer, dispatcher, producer, poll_health, poll_shutdown, grace)
+            crate::pipeline::poll::poll_loop(
+                consumer,
+                dispatcher,
+                producer,
+                poll_health,
+                poll_shutdown,
+                grace,
+                pattern,
+            )
         });
         let clean = poll.await.map_err(|e| RuntimeError::Task {
             task: "poll loop".into(),
@@ -323,7 +373,7 @@ async fn try_connect(
         .map(|output| TopicSpec {
             name: output.topic.clone(),
             partitions: partitions_of_inputs,
-            configs: vec![],
+            configs: output.configs.clone(),
         })
         .collect();
     for (input, partitions) in spec.inputs.iter().zip(&input_partitions) {

@@ -161,6 +161,7 @@ mod tests {
             create_topics: false,
             topic_replication_factor: 3,
             max_poll_interval_ms: 300_000,
+            topic_refresh_interval_ms: 10_000,
         };
         let report = self_check(&config).expect("self check");
         assert_eq!(

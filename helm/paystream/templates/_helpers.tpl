@@ -166,6 +166,9 @@ then topics.internal. Dead-letter topics, changelogs and the KEDA partition boun
 {{- $out = append $out (index $.w.topics.consumes $env) }}
 {{- end }}
 {{- $out = concat $out (include "paystream.topics.internal" . | fromJsonArray) }}
+{{- range $t := .w.topics.patternInputs | default list }}
+{{- $out = append $out $t }}
+{{- end }}
 {{- toJson ($out | uniq) }}
 {{- end }}
 
@@ -188,9 +191,10 @@ then topics.internal. Dead-letter topics, changelogs and the KEDA partition boun
 {{- end }}
 
 {{/*
-Inputs of one worker that have a state store, as a JSON list: every input (consumes and internal)
-of a stateful worker except those whose env var is in statelessInputs; empty when stateless. This
-mirrors the worker's `InputTopic::stateful` / `stateless` declarations.
+Inputs of one worker that have a state store, as a JSON list: every named input (consumes and
+internal) of a stateful worker except those whose env var is in statelessInputs; empty when
+stateless. Pattern inputs (topics.patternInputs) never have one. This mirrors the worker's
+`InputTopic::stateful` / `stateless` declarations.
 */}}
 {{- define "paystream.topics.statefulInputs" -}}
 {{- $out := list }}
@@ -223,13 +227,19 @@ mirrors the worker's `InputTopic::stateful` / `stateless` declarations.
 
 {{/*
 Partition count of one topic (takes root, topic and optionally `of`, the input a dead-letter or
-changelog topic belongs to): strimzi.topics.overrides[topic].partitions, else the partitions of
-`of`, else strimzi.topics.partitions. A changelog must have exactly its input's partitions (the
-worker refuses to start otherwise), so the KafkaTopic template never lets an override differ.
+changelog topic belongs to): 1 for the audit hash chain's topics (a chain has one writer), else
+strimzi.topics.overrides[topic].partitions, else the partitions of `of`, else
+strimzi.topics.partitions. A changelog must have exactly its input's partitions (the worker
+refuses to start otherwise), so the KafkaTopic template never lets an override differ.
 */}}
 {{- define "paystream.topics.partitions" -}}
 {{- $o := index .root.Values.strimzi.topics.overrides .topic | default dict }}
-{{- if $o.partitions }}
+{{- $a := .root.Values.audit }}
+{{- $chainInput := index (default (dict) $a.topics.internal) "TOPIC_CHAIN_INPUT" | default "" }}
+{{- $single := list (index $a.topics.produces "TOPIC_AUDIT_LOG" | default "") $chainInput (printf "%s.%s.changelog" $a.groupId $chainInput) }}
+{{- if has .topic $single }}
+{{- 1 }}
+{{- else if $o.partitions }}
 {{- $o.partitions }}
 {{- else if .of }}
 {{- include "paystream.topics.partitions" (dict "root" .root "topic" .of) }}

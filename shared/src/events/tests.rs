@@ -7,7 +7,7 @@ use apache_avro::Schema;
 use super::*;
 use crate::codec::AvroEvent;
 
-fn round_trip<T: AvroEvent + PartialEq + std::fmt::Debug>(event: &T) {
+pub(crate) fn round_trip<T: AvroEvent + PartialEq + std::fmt::Debug>(event: &T) {
     let mut buf = Vec::new();
     apache_avro::write_avro_datum_ref(T::schema(), &HashMap::new(), event, &mut buf).expect("encode");
     let value = apache_avro::reader::datum::GenericDatumReader::builder(T::schema())

@@ -57,6 +57,21 @@ impl Admin {
             .map(|t| t.partitions().len() as i32))
     }
 
+    /// Names of every topic in the cluster that has partitions and no error.
+    pub fn topic_names(&self) -> Result<Vec<String>, RuntimeError> {
+        let metadata = self
+            .client
+            .inner()
+            .fetch_metadata(None, Duration::from_secs(10))
+            .map_err(|e| RuntimeError::kafka("list topics", e))?;
+        Ok(metadata
+            .topics()
+            .iter()
+            .filter(|t| t.error().is_none() && !t.partitions().is_empty())
+            .map(|t| t.name().to_owned())
+            .collect())
+    }
+
     /// Creates the topics that do not exist yet; an existing topic is fine.
     pub async fn create_missing(&self, topics: &[TopicSpec], replication: i32) -> Result<(), RuntimeError> {
         let mut missing = Vec::new();

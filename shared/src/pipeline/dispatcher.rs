@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
@@ -30,6 +30,8 @@ pub(crate) struct InputRoute {
     pub(crate) topic: Arc<str>,
     pub(crate) dlq_topic: Arc<str>,
     pub(crate) changelog_topic: Option<Arc<str>>,
+    /// Records are handed to the handler as raw bytes: no schema-registry prefetch.
+    pub(crate) raw: bool,
 }
 
 struct Entry {
@@ -44,7 +46,8 @@ struct Entry {
 /// Owns the partition tasks.
 pub(crate) struct Dispatcher<H> {
     shared: Arc<Shared<H>>,
-    routes: Vec<InputRoute>,
+    /// Grows when a pattern subscription finds new topics; never shrinks, so indexes are stable.
+    routes: RwLock<Vec<InputRoute>>,
     /// Per input topic (same order as `routes`): partition → entry.
     entries: Mutex<Vec<HashMap<i32, Entry>>>,
     runtime: tokio::runtime::Handle,
@@ -75,7 +78,7 @@ impl<H: Handler> Dispatcher<H> {
         let entries = Mutex::new(routes.iter().map(|_| HashMap::new()).collect());
         Self {
             shared,
-            routes,
+            routes: RwLock::new(routes),
             entries,
             runtime,
             health,
@@ -86,7 +89,28 @@ impl<H: Handler> Dispatcher<H> {
     }
 
     fn route_index(&self, topic: &str) -> Option<usize> {
-        self.routes.iter().position(|r| &*r.topic == topic)
+        self.routes_read().iter().position(|r| &*r.topic == topic)
+    }
+
+    fn routes_read(&self) -> std::sync::RwLockReadGuard<'_, Vec<InputRoute>> {
+        self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn route(&self, index: usize) -> InputRoute {
+        self.routes_read()[index].clone()
+    }
+
+    /// Adds routes for topics found by a pattern subscription (before they are subscribed).
+    /// Topics already routed are skipped.
+    pub(crate) fn add_routes(&self, new: Vec<InputRoute>) {
+        let mut entries = self.lock();
+        let mut routes = self.routes.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for route in new {
+            if routes.iter().all(|r| r.topic != route.topic) {
+                routes.push(route);
+                entries.push(HashMap::new());
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<HashMap<i32, Entry>>> {
@@ -105,7 +129,7 @@ impl<H: Handler> Dispatcher<H> {
             if entries[r].contains_key(&partition) {
                 continue;
             }
-            let route = &self.routes[r];
+            let route = &self.route(r);
             let (tx, rx) = mpsc::channel(self.shared.max_in_flight);
             let stop = CancellationToken::new();
             let abandon = CancellationToken::new();
@@ -116,6 +140,7 @@ impl<H: Handler> Dispatcher<H> {
                 partition,
                 dlq_topic: route.dlq_topic.clone(),
                 changelog_topic: route.changelog_topic.clone(),
+                raw: route.raw,
                 rx,
                 acked: acked.clone(),
                 stop: stop.clone(),
@@ -203,7 +228,7 @@ impl<H: Handler> Dispatcher<H> {
     pub(crate) fn tick<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) {
         let mut entries = self.lock();
         for (r, partitions) in entries.iter_mut().enumerate() {
-            let topic = &self.routes[r].topic;
+            let topic = &self.route(r).topic;
             for (&partition, entry) in partitions.iter_mut() {
                 if entry.join.is_finished() && !entry.stop.is_cancelled() {
                     // Tasks end only when stopped: this one died (a handler panic). Its messages
@@ -291,7 +316,7 @@ impl<H: Handler> Dispatcher<H> {
                     .block_on(async { tokio::time::timeout(Duration::from_secs(1), &mut entry.join).await });
             }
             if !lost {
-                store_acked(consumer, &self.routes[r].topic, partition, &mut entry);
+                store_acked(consumer, &self.route(r).topic, partition, &mut entry);
             }
         }
         if !lost {

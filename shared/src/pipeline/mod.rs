@@ -6,3 +6,4 @@ pub(crate) mod dispatcher;
 pub mod lag;
 pub(crate) mod partition;
 pub(crate) mod poll;
+pub(crate) mod subscription;

@@ -49,6 +49,8 @@ pub(crate) struct PartitionTask<H> {
     pub(crate) partition: i32,
     pub(crate) dlq_topic: Arc<str>,
     pub(crate) changelog_topic: Option<Arc<str>>,
+    /// Skip the schema-registry prefetch: the handler reads these records as raw bytes.
+    pub(crate) raw: bool,
     pub(crate) rx: mpsc::Receiver<OwnedMessage>,
     /// Offset of the last message whose outputs are all acknowledged (-1: none yet).
     pub(crate) acked: Arc<AtomicI64>,
@@ -124,8 +126,8 @@ impl<H: Handler> PartitionTask<H> {
         let result = loop {
             outputs.clear();
             let result = match input.payload {
-                Some(payload) => self.shared.codec.ensure_writer_schema(payload).await,
-                None => Ok(()),
+                Some(payload) if !self.raw => self.shared.codec.ensure_writer_schema(payload).await,
+                _ => Ok(()),
             }
             .and_then(|()| {
                 let _entered = span.as_ref().map(tracing::Span::enter);

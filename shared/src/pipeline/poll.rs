@@ -13,6 +13,7 @@ use crate::health::{Health, Phase};
 use crate::kafka::Producer;
 use crate::pipeline::context::PipelineContext;
 use crate::pipeline::dispatcher::Dispatcher;
+use crate::pipeline::subscription::PatternSubscription;
 
 /// How often acknowledged offsets are stored.
 const TICK: Duration = Duration::from_millis(5);
@@ -25,10 +26,14 @@ pub(crate) fn poll_loop<H: Handler>(
     health: Health,
     shutdown: CancellationToken,
     grace: Duration,
+    mut pattern: Option<PatternSubscription>,
 ) -> bool {
     let mut last_tick = Instant::now();
     while !shutdown.is_cancelled() {
         health.beat();
+        if let Some(p) = pattern.as_mut() {
+            p.maybe_refresh(&consumer, &dispatcher);
+        }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
             Some(Ok(message)) => dispatcher.dispatch(message),
