@@ -172,3 +172,11 @@ impl Codec {
         Ok(())
     }
 }
+
+/// Appends `event` in the wire format to `buf`: the header for `schema_id`, then the Avro body
+/// written with `T`'s own schema. For producers outside a worker (dev stack, tests, benchmarks)
+/// that registered the schema themselves.
+pub fn frame_into<T: AvroEvent>(schema_id: u32, event: &T, buf: &mut Vec<u8>) -> Result<(), apache_avro::Error> {
+    wire::write_header(buf, schema_id);
+    apache_avro::write_avro_datum_ref(T::schema(), &HashMap::new(), event, buf).map(|_| ())
+}

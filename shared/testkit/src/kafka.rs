@@ -2,7 +2,7 @@
 //! the registry, and collecting every record of a topic by reading each partition to its end
 //! (never trusting ListOffsets, which the local broker gets wrong after multi-record batches).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -49,8 +49,7 @@ pub async fn register(env: &StackEnv, topic: &str, schema_json: &str) -> u32 {
 /// Encodes `event` in the wire format with schema `id`.
 pub fn frame<T: AvroEvent>(id: u32, event: &T) -> Vec<u8> {
     let mut buf = Vec::new();
-    wire::write_header(&mut buf, id);
-    apache_avro::write_avro_datum_ref(T::schema(), &HashMap::new(), event, &mut buf).expect("encode test event");
+    shared::codec::frame_into(id, event, &mut buf).expect("encode test event");
     buf
 }
 

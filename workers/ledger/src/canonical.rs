@@ -26,35 +26,46 @@ pub const ORIGIN_REQUEST: &str = "request";
 pub const ORIGIN_PAYMENT: &str = "payment";
 
 /// The canonical form of a transaction request (not yet validated).
-pub fn from_request(request: &TransactionRequested, ingested_at: i64) -> LedgerTransaction {
+pub fn from_request(request: TransactionRequested, ingested_at: i64) -> LedgerTransaction {
     canonical(
-        request.transaction_id.clone(),
+        request.transaction_id,
         ORIGIN_REQUEST,
         None,
-        request.kind.clone(),
-        request.legs.clone(),
+        request.kind,
+        request.legs,
         request.requested_at,
         ingested_at,
     )
 }
 
 /// The canonical form of a processed payment: debit the payer, credit the payee.
-pub fn from_payment(payment: &PaymentProcessed, ingested_at: i64) -> LedgerTransaction {
-    let leg = |account: &str, amount_minor: i64| Leg {
-        account_id: account.to_owned(),
-        currency: payment.currency.clone(),
+pub fn from_payment(payment: PaymentProcessed, ingested_at: i64) -> LedgerTransaction {
+    let PaymentProcessed {
+        payment_id,
+        payer_account,
+        payee_account,
+        amount_minor,
+        currency,
+        requested_at,
+        ..
+    } = payment;
+    let debit = Leg {
+        account_id: payer_account,
+        currency: currency.clone(),
+        amount_minor: amount_minor.saturating_neg(),
+    };
+    let credit = Leg {
+        account_id: payee_account,
+        currency,
         amount_minor,
     };
     canonical(
-        format!("{PAYMENT_PREFIX}{}", payment.payment_id),
+        format!("{PAYMENT_PREFIX}{payment_id}"),
         ORIGIN_PAYMENT,
-        Some(payment.payment_id.clone()),
+        Some(payment_id),
         "payment".to_owned(),
-        vec![
-            leg(&payment.payer_account, payment.amount_minor.saturating_neg()),
-            leg(&payment.payee_account, payment.amount_minor),
-        ],
-        payment.requested_at,
+        vec![debit, credit],
+        requested_at,
         ingested_at,
     )
 }
@@ -228,7 +239,7 @@ pub(crate) mod tests {
     #[test]
     fn legs_are_ordered_debits_first_and_steps_follow_the_accounts() {
         let t = from_request(
-            &request(
+            request(
                 "fx-1",
                 vec![
                     leg("zed", "EUR", 90),
@@ -256,11 +267,11 @@ pub(crate) mod tests {
 
     #[test]
     fn the_hash_ignores_leg_order_and_event_ids_but_not_amounts() {
-        let a = from_request(&request("t", vec![leg("aaa", "EUR", -5), leg("bbb", "EUR", 5)]), 1);
+        let a = from_request(request("t", vec![leg("aaa", "EUR", -5), leg("bbb", "EUR", 5)]), 1);
         let mut retried = request("t", vec![leg("bbb", "EUR", 5), leg("aaa", "EUR", -5)]);
         retried.event_id = "another".into();
-        assert_eq!(from_request(&retried, 2).content_hash, a.content_hash);
-        let changed = from_request(&request("t", vec![leg("aaa", "EUR", -6), leg("bbb", "EUR", 6)]), 1);
+        assert_eq!(from_request(retried, 2).content_hash, a.content_hash);
+        let changed = from_request(request("t", vec![leg("aaa", "EUR", -6), leg("bbb", "EUR", 6)]), 1);
         assert_ne!(changed.content_hash, a.content_hash);
         assert_eq!(a.content_hash.len(), 64);
     }
@@ -277,7 +288,7 @@ pub(crate) mod tests {
             requested_at: 1,
             processed_at: 2,
         };
-        let t = from_payment(&p, 3);
+        let t = from_payment(p, 3);
         assert_eq!(t.transaction_id, "payment:p-1");
         assert_eq!(t.legs, vec![leg("payer", "GBP", -250), leg("payee", "GBP", 250)]);
         assert_eq!(validate(&t), Ok(()));
@@ -286,7 +297,7 @@ pub(crate) mod tests {
     #[test]
     fn each_rule_names_its_reason() {
         let ok = || vec![leg("aaa", "EUR", -5), leg("bbb", "EUR", 5)];
-        let t = |legs| from_request(&request("t", legs), 0);
+        let t = |legs| from_request(request("t", legs), 0);
         assert_eq!(
             reason(&t(vec![leg("aaa", "EUR", -5), leg("bbb", "EUR", 4)])),
             Some(Reason::Unbalanced)
@@ -318,12 +329,12 @@ pub(crate) mod tests {
         );
         let mut bad_kind = request("t", ok());
         bad_kind.kind = "gift".into();
-        assert_eq!(reason(&from_request(&bad_kind, 0)), Some(Reason::Malformed));
+        assert_eq!(reason(&from_request(bad_kind, 0)), Some(Reason::Malformed));
         assert_eq!(
-            reason(&from_request(&request("payment:x", ok()), 0)),
+            reason(&from_request(request("payment:x", ok()), 0)),
             Some(Reason::Malformed)
         );
-        assert_eq!(reason(&from_request(&request("", ok()), 0)), Some(Reason::Malformed));
+        assert_eq!(reason(&from_request(request("", ok()), 0)), Some(Reason::Malformed));
         let too_many = (0..=MAX_LEGS as i64)
             .map(|i| leg(&format!("acc{i}"), "EUR", if i == 0 { -(MAX_LEGS as i64) } else { 1 }))
             .collect();
@@ -333,7 +344,7 @@ pub(crate) mod tests {
     #[test]
     fn sums_that_overflow_64_bits_are_unbalanced_not_a_panic() {
         let t = from_request(
-            &request(
+            request(
                 "t",
                 vec![
                     leg("aaa", "EUR", i64::MAX),

@@ -18,7 +18,7 @@ pub(crate) fn transaction_requested(
     ctx: &mut Context<'_>,
 ) -> Result<Disposition, HandleError> {
     let request: TransactionRequested = ctx.decode(payload)?;
-    admit(h, canonical::from_request(&request, message.timestamp_ms), message, ctx)
+    admit(h, canonical::from_request(request, message.timestamp_ms), message, ctx)
 }
 
 /// A `payments.payment-processed` record.
@@ -29,7 +29,7 @@ pub(crate) fn payment_processed(
     ctx: &mut Context<'_>,
 ) -> Result<Disposition, HandleError> {
     let payment: PaymentProcessed = ctx.decode(payload)?;
-    admit(h, canonical::from_payment(&payment, message.timestamp_ms), message, ctx)
+    admit(h, canonical::from_payment(payment, message.timestamp_ms), message, ctx)
 }
 
 fn admit(

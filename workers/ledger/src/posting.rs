@@ -17,7 +17,7 @@ use crate::book::{self, Account, Direction, Update};
 use crate::canonical::{self, CLEARING_PREFIX, ORIGIN_PAYMENT};
 use crate::emit::Emitter;
 use crate::handler::LedgerHandler;
-use crate::reason::{Reason, Refusal};
+use crate::reason::Refusal;
 
 /// Mode of a command that posts a step.
 pub const MODE_APPLY: &str = "apply";
@@ -30,14 +30,7 @@ pub(crate) enum Outcome {
     /// Posted: these balance changes.
     Posted(Vec<Update>),
     /// Refused: the transaction is rejected.
-    Refused {
-        /// Reason code.
-        reason: String,
-        /// Explanation.
-        detail: String,
-        /// Account at fault.
-        account: Option<String>,
-    },
+    Refused(Refusal),
 }
 
 /// The clearing account of a `ledger.postings` partition.
@@ -116,11 +109,7 @@ pub(crate) fn handle(
                 }
                 Err(refusal) => {
                     h.metrics.rejected(refusal.reason);
-                    Outcome::Refused {
-                        reason: refusal.reason.code().to_owned(),
-                        detail: refusal.detail,
-                        account: refusal.account,
-                    }
+                    Outcome::Refused(refusal)
                 }
             };
             state.record(&record_key, message.offset, &outcome)?;
@@ -131,8 +120,6 @@ pub(crate) fn handle(
             outcome
         }
     };
-    let next = steps.get(step + 1).map(|a| (*a).to_owned());
-    let earlier: Vec<String> = steps[..step].iter().map(|a| (*a).to_owned()).collect();
     let mut out = Emitter {
         ctx,
         config: &h.config,
@@ -140,10 +127,11 @@ pub(crate) fn handle(
     };
     match outcome {
         Outcome::Posted(updates) => {
-            out.balances(&command.transaction.transaction_id, &entry_id, &updates)?;
+            out.balances(&t.transaction_id, &entry_id, &updates)?;
             if direction == Direction::Apply {
-                match next {
+                match steps.get(step + 1) {
                     Some(next) => {
+                        let next = (*next).to_owned();
                         command.step += 1;
                         out.command(&next, &command)?;
                     }
@@ -152,22 +140,16 @@ pub(crate) fn handle(
             }
             Ok(Disposition::Processed)
         }
-        Outcome::Refused {
-            reason,
-            detail,
-            account,
-        } => {
-            let reason = Reason::from_code(&reason)
-                .ok_or_else(|| HandleError::poison("state", format!("stored reason {reason:?} is unknown")))?;
-            let refusal = Refusal {
-                reason,
-                detail,
-                account,
-            };
-            let t = &command.transaction;
-            out.rejection(t, &refusal, t.origin == ORIGIN_PAYMENT)?;
+        Outcome::Refused(refusal) => {
+            // Reverse the steps already posted, last first; only a refusal pays for this copy.
+            let earlier: Vec<String> = steps[..step].iter().map(|a| (*a).to_owned()).collect();
+            out.rejection(
+                &command.transaction,
+                &refusal,
+                command.transaction.origin == ORIGIN_PAYMENT,
+            )?;
             command.mode = MODE_COMPENSATE.to_owned();
-            command.reason = Some(reason.code().to_owned());
+            command.reason = Some(refusal.reason.code().to_owned());
             for (j, account) in earlier.iter().enumerate().rev() {
                 command.step = j as i32;
                 out.command(account, &command)?;

@@ -1,8 +1,11 @@
 //! Reason codes of a rejected transaction: a closed set, each with a fixed string used in the
 //! `ledger.transaction-rejected` event, the payment reversal request and the metric label.
 
-/// Why a transaction was rejected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use serde::{Deserialize, Serialize};
+
+/// Why a transaction was rejected. Serialised as its [`Reason::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Ids, kind, accounts, leg count or amounts are not usable.
     Malformed,
@@ -48,7 +51,7 @@ impl Reason {
 }
 
 /// A rejection: the reason, a sentence for humans, and the account at fault if one is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refusal {
     /// Reason code.
     pub reason: Reason,
@@ -91,5 +94,12 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), Reason::ALL.len());
         assert_eq!(Reason::from_code("nope"), None);
+    }
+
+    #[test]
+    fn the_stored_form_of_a_reason_is_its_code() {
+        for r in Reason::ALL {
+            assert_eq!(serde_json::to_string(&r).expect("json"), format!("\"{}\"", r.code()));
+        }
     }
 }

@@ -55,7 +55,7 @@ fn every_input_has_exactly_one_expected_outcome() {
 #[test]
 fn every_valid_transaction_is_balanced_and_passes_the_ledger_validation() {
     for t in generate(20_000, 1_000, 11, NOW) {
-        let verdict = validate(&from_request(&t.request, NOW));
+        let verdict = validate(&from_request(t.request.clone(), NOW));
         if t.kind == Kind::Invalid {
             assert!(verdict.is_err(), "{t:?}");
         } else {

@@ -3,16 +3,10 @@
 //! schema, keyed by payer. It stops by itself after `max_events`, or when told to; progress is
 //! published on a `watch` channel for the summary.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rdkafka::producer::FutureRecord;
-use shared::{
-    codec::{AvroEvent as _, wire},
-    events::PaymentRequested,
-};
+use shared::{codec::AvroEvent as _, events::PaymentRequested};
 use tokio::{
     sync::watch,
     time::{Instant, MissedTickBehavior, interval},
@@ -118,12 +112,10 @@ fn payload(sample: &Sample, schema_id: u32) -> Result<Vec<u8>, DevstackError> {
         Body::Poison(bytes) => Ok(bytes.clone()),
         Body::Event(event) => {
             let mut buf = Vec::with_capacity(160);
-            wire::write_header(&mut buf, schema_id);
-            apache_avro::write_avro_datum_ref(PaymentRequested::schema(), &HashMap::new(), event.as_ref(), &mut buf)
-                .map_err(|err| DevstackError::Avro {
-                    action: format!("encode sample payment {}", event.payment_id),
-                    source: Box::new(err),
-                })?;
+            shared::codec::frame_into(schema_id, event.as_ref(), &mut buf).map_err(|err| DevstackError::Avro {
+                action: format!("encode sample payment {}", event.payment_id),
+                source: Box::new(err),
+            })?;
             Ok(buf)
         }
     }

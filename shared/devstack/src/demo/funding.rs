@@ -7,7 +7,7 @@
 //! the same stack directory funds nobody twice.
 
 use rdkafka::producer::FutureRecord;
-use shared::codec::{AvroEvent as _, wire};
+use shared::codec::AvroEvent as _;
 use shared::events::{Leg, TransactionRequested};
 use tracing::info;
 
@@ -72,12 +72,10 @@ pub(crate) async fn fund<'a>(
     for account in accounts {
         let t = funding_transaction(account, now_ms);
         value.clear();
-        wire::write_header(&mut value, schema_id);
-        apache_avro::write_avro_datum_ref(TransactionRequested::schema(), &Default::default(), &t, &mut value)
-            .map_err(|e| DevstackError::Task {
-                task: "encode an opening balance",
-                reason: e.to_string(),
-            })?;
+        shared::codec::frame_into(schema_id, &t, &mut value).map_err(|e| DevstackError::Avro {
+            action: format!("encode the opening balance of {account}"),
+            source: Box::new(e),
+        })?;
         let record = FutureRecord::<[u8], [u8]>::to(LEDGER_INPUT_TOPIC)
             .key(t.transaction_id.as_bytes())
             .payload(value.as_slice());
