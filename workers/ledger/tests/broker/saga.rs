@@ -79,14 +79,19 @@ async fn a_payment_the_ledger_cannot_post_is_failed_by_the_payments_worker() {
     );
     assert_eq!(rejection.transaction_id, format!("payment:{}", poor.payment_id));
     assert_eq!(rejection.reason, "overdraft");
-    // The funded payment is posted: the shop holds its money.
-    let shop = balances.wait_until(WAIT, |r| {
-        r.iter()
+    // The funded payment is posted: the shop holds its money. (wait_until returns what it read
+    // either way, so the condition is asserted on what came back.)
+    let shop_paid = |records: &[testkit::Record]| {
+        records
+            .iter()
             .filter_map(|r| r.payload.as_deref())
             .map(testkit::kafka::decode::<shared::events::BalanceUpdated>)
             .any(|b| b.account_id == "acc-shop" && b.balance_minor == 2_500)
-    });
-    assert!(!shop.is_empty());
+    };
+    assert!(
+        shop_paid(balances.wait_until(WAIT, shop_paid)),
+        "the funded payment reached the shop"
+    );
     assert_eq!(
         failed_topic.read_to_end(WAIT).len(),
         1,
