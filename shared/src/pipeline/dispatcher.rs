@@ -29,6 +29,7 @@ use crate::handler::Handler;
 use crate::health::Health;
 use crate::pipeline::context::PipelineContext;
 use crate::pipeline::partition::{PartitionTask, Shared};
+use crate::pipeline::source::{Graveyard, OwnedQueue};
 use crate::state::restore::restore;
 
 /// Per-input-topic routing facts.
@@ -56,6 +57,8 @@ struct Entry {
 pub(crate) struct Dispatcher<H: Handler> {
     /// The group consumer, to split partition queues off; set once it exists.
     consumer: OnceLock<Weak<BaseConsumer<PipelineContext<H>>>>,
+    /// Queues of ended partition tasks, dropped on the poll thread.
+    graveyard: Graveyard<H>,
     shared: Arc<Shared<H>>,
     /// Grows when a pattern subscription finds new topics; never shrinks, so indexes are stable.
     routes: RwLock<Vec<InputRoute>>,
@@ -89,6 +92,7 @@ impl<H: Handler> Dispatcher<H> {
         let entries = Mutex::new(routes.iter().map(|_| HashMap::new()).collect());
         Self {
             consumer: OnceLock::new(),
+            graveyard: Graveyard::default(),
             shared,
             routes: RwLock::new(routes),
             entries,
@@ -161,7 +165,7 @@ impl<H: Handler> Dispatcher<H> {
                 changelog_topic: route.changelog_topic.clone(),
                 raw: route.raw,
                 rx,
-                queue,
+                queue: OwnedQueue::new(queue, self.graveyard.clone()),
                 wake,
                 delay: route.delay,
                 acked: acked.clone(),
@@ -267,8 +271,17 @@ impl<H: Handler> Dispatcher<H> {
         }
     }
 
+    /// Drops the queues of ended partition tasks (on the poll thread); returns how many were
+    /// still to drop.
+    pub(crate) fn bury(&self) -> usize {
+        let buried: Vec<_> =
+            std::mem::take(&mut *self.graveyard.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        buried.len()
+    }
+
     /// Stores newly acknowledged offsets and notices partition tasks that died.
     pub(crate) fn tick<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) {
+        self.bury();
         let mut entries = self.lock();
         for (r, partitions) in entries.iter_mut().enumerate() {
             let topic = &self.route(r).topic;

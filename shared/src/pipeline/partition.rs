@@ -21,7 +21,6 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use prometheus::IntCounter;
 use rdkafka::Message;
-use rdkafka::consumer::base_consumer::PartitionQueue;
 use rdkafka::message::OwnedMessage;
 use rdkafka::producer::DeliveryFuture;
 use tokio::sync::{Notify, mpsc};
@@ -33,10 +32,9 @@ use crate::kafka::Producer;
 use crate::metrics::{Metrics, TopicMetrics};
 use crate::outcome::{Disposition, HandleError};
 use crate::output::{Outputs, Pending};
-use crate::pipeline::context::PipelineContext;
 use crate::pipeline::inflight::{Lanes, Window};
 use crate::pipeline::produce::{ProducedCounters, acknowledge, header_str};
-use crate::pipeline::source::{due_at, next_message, run_deferred, sleep_until};
+use crate::pipeline::source::{OwnedQueue, due_at, next_message, run_deferred, sleep_until};
 use crate::retry::Backoff;
 use crate::state::PartitionState;
 use crate::telemetry::{TRACEPARENT_HEADER, message_span, traceparent_of, tracing_enabled};
@@ -67,8 +65,8 @@ pub(crate) struct PartitionTask<H: Handler> {
     /// Records polled from the consumer's main queue (only before the partition's own queue was
     /// split off, so they are older than anything on `queue`).
     pub(crate) rx: mpsc::Receiver<OwnedMessage>,
-    /// The partition's own librdkafka queue; `None` if it could not be split off.
-    pub(crate) queue: Option<PartitionQueue<PipelineContext<H>>>,
+    /// The partition's own librdkafka queue (if it could be split off).
+    pub(crate) queue: OwnedQueue<H>,
     /// Woken by librdkafka when `queue` becomes non-empty.
     pub(crate) wake: Arc<Notify>,
     /// Hold each record until its timestamp plus this (a retry topic's delay).
@@ -137,7 +135,7 @@ impl<H: Handler> PartitionTask<H> {
                 _ = sleep_until(due), if due.is_some() => {
                     ready = held.take().map(|(message, _)| (message, false));
                 }
-                message = next_message(&mut self.rx, &mut rx_open, self.queue.as_ref(), &self.wake), if room => {
+                message = next_message(&mut self.rx, &mut rx_open, self.queue.get(), &self.wake), if room => {
                     let Some(message) = message else { break };
                     if message.offset() <= last_taken {
                         continue; // a copy polled from the main queue before the split

@@ -53,9 +53,21 @@ pub(crate) fn poll_loop<H: Handler>(
         tracing::warn!(error = %e, "producer flush incomplete");
     }
     consumer.unsubscribe();
-    // Serve the revoke callback of the unsubscribe, then leave the group when dropped (the
-    // partition tasks, which hold it through their queues, have ended).
+    // Serve the revoke callback of the unsubscribe, then leave the group when dropped. Partition
+    // queues hold the consumer too: wait (bounded) until every task has handed its queue back,
+    // so the consumer is closed here and not on a tokio worker.
     let _ = consumer.poll(Duration::from_millis(100));
+    let waited = Instant::now();
+    while Arc::strong_count(&consumer) > 1 && waited.elapsed() < Duration::from_secs(5) {
+        dispatcher.bury();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    dispatcher.bury();
+    if Arc::strong_count(&consumer) > 1 {
+        tracing::warn!("a partition task still holds the consumer; leaving without closing it");
+        std::mem::forget(consumer);
+        return clean;
+    }
     drop(consumer);
     clean
 }

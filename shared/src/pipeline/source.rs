@@ -2,6 +2,7 @@
 //! (woken by librdkafka when it becomes non-empty), records polled from the main queue before
 //! the split, the hold of a delayed input, and the completion of deferred work.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rdkafka::Message;
@@ -11,6 +12,38 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::handler::{Deferred, DeferredResult, Handler};
 use crate::pipeline::context::PipelineContext;
+
+/// Partition queues handed back by ended tasks. Each holds a reference to the consumer, and
+/// dropping the last one closes the consumer, whose rebalance callback blocks: that must happen
+/// on the poll thread, never on a tokio worker, so queues are only ever dropped there.
+pub(crate) type Graveyard<H> = Arc<Mutex<Vec<PartitionQueue<PipelineContext<H>>>>>;
+
+/// A task's partition queue, returned to the [`Graveyard`] when the task ends (or is dropped).
+pub(crate) struct OwnedQueue<H: Handler> {
+    queue: Option<PartitionQueue<PipelineContext<H>>>,
+    graveyard: Graveyard<H>,
+}
+
+impl<H: Handler> OwnedQueue<H> {
+    pub(crate) fn new(queue: Option<PartitionQueue<PipelineContext<H>>>, graveyard: Graveyard<H>) -> Self {
+        Self { queue, graveyard }
+    }
+
+    pub(crate) fn get(&self) -> Option<&PartitionQueue<PipelineContext<H>>> {
+        self.queue.as_ref()
+    }
+}
+
+impl<H: Handler> Drop for OwnedQueue<H> {
+    fn drop(&mut self) {
+        if let Some(queue) = self.queue.take() {
+            self.graveyard
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(queue);
+        }
+    }
+}
 
 /// Runs a message's deferred work, handing the message back with its result.
 pub(crate) async fn run_deferred(

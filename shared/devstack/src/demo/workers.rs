@@ -37,6 +37,27 @@ const WORKER_ENV: [(&str, &str); 4] = [
     ("LOG_LEVEL", "info"),
 ];
 
+/// Worker-specific local-run settings: the notifications worker reads its templates, rules and
+/// recipients from the source tree (a container image has them under `/etc/paystream`). No
+/// provider is configured, so the sample accounts' deliveries are counted as skipped.
+fn worker_env(name: &str) -> Vec<(&'static str, String)> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workers/notifications");
+    match name {
+        "notifications" => vec![
+            ("NOTIFY_TEMPLATES_DIR", source.join("templates").display().to_string()),
+            (
+                "NOTIFY_RULES_FILE",
+                source.join("config/rules.yaml").display().to_string(),
+            ),
+            (
+                "NOTIFY_RECIPIENTS_FILE",
+                source.join("config/recipients.yaml").display().to_string(),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
 /// A worker to start: its name, binary and metrics port.
 #[derive(Debug, Clone)]
 pub struct WorkerPlan {
@@ -147,6 +168,7 @@ impl WorkerProcess {
         let child = Command::new(&plan.bin)
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .envs(WORKER_ENV)
+            .envs(worker_env(plan.name))
             .env("HTTP_BIND", plan.http.to_string())
             .stdin(Stdio::null())
             .stdout(stdout)
