@@ -23,4 +23,4 @@ pub mod templates;
 pub mod testsupport;
 
 pub use crate::channel::Channel;
-pub use crate::send::{Delivery, SendOutcome, Senders};
+pub use crate::send::{Delivery, EmailSender, PushSender, SendOutcome, Senders, SmsSender, WebhookSender};

@@ -16,7 +16,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::send::http::error_chain;
+use crate::send::http::{error_chain, is_tls};
 use crate::send::{
     Delivery, REASON_CONNECT, REASON_INVALID_ADDRESS, REASON_LOCAL, REASON_SMTP_PERMANENT, REASON_SMTP_TRANSIENT,
     REASON_TIMEOUT, REASON_TLS, SendOutcome,
@@ -100,6 +100,9 @@ impl Header for IdempotencyKeyHeader {
 pub struct EmailSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// Bound on a whole SMTP transaction: lettre's timeout covers single commands, not e.g. a
+    /// relay that accepts the connection and never greets.
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for EmailSender {
@@ -136,6 +139,7 @@ impl EmailSender {
         Ok(EmailSender {
             transport: builder.build(),
             from,
+            deadline: settings.timeout.saturating_mul(3),
         })
     }
 
@@ -151,12 +155,17 @@ impl EmailSender {
             Ok(m) => m,
             Err(e) => return SendOutcome::permanent(REASON_LOCAL, format!("build email: {e}")),
         };
-        match self.transport.send(message).await {
-            Ok(_) => SendOutcome::Sent {
+        let sent = tokio::time::timeout(self.deadline, self.transport.send(message)).await;
+        match sent {
+            Err(_elapsed) => SendOutcome::retry(
+                REASON_TIMEOUT,
+                format!("smtp transaction took longer than {:?}", self.deadline),
+            ),
+            Ok(Ok(_)) => SendOutcome::Sent {
                 // SMTP relays return no portable id; the Message-ID we set identifies the mail.
                 provider_message_id: message_id(d.idempotency_key, &self.from),
             },
-            Err(e) => classify(&e),
+            Ok(Err(e)) => classify(&e),
         }
     }
 
@@ -201,7 +210,7 @@ fn classify(e: &lettre::transport::smtp::Error) -> SendOutcome {
         SendOutcome::retry(REASON_SMTP_TRANSIENT, detail)
     } else if e.is_timeout() {
         SendOutcome::retry(REASON_TIMEOUT, detail)
-    } else if e.is_tls() {
+    } else if e.is_tls() || is_tls(e) {
         SendOutcome::retry(REASON_TLS, detail)
     } else {
         SendOutcome::retry(REASON_CONNECT, detail)

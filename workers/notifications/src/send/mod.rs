@@ -25,6 +25,11 @@ pub const REASON_TIMEOUT: &str = "timeout";
 pub const REASON_CONNECT: &str = "connect";
 /// Reason: TLS handshake or certificate failure.
 pub const REASON_TLS: &str = "tls";
+/// Settings for an HTTP sender: `timeout` per request, extra CA certificates from `ca_file`.
+pub fn http_settings(timeout: Duration, ca_file: Option<std::path::PathBuf>) -> HttpSettings {
+    HttpSettings { timeout, ca_file }
+}
+
 /// Reason: the provider answered 5xx.
 pub const REASON_HTTP_5XX: &str = "http_5xx";
 /// Reason: the provider throttled us (429).
@@ -166,5 +171,27 @@ impl Senders {
                 format!("channel {} is not configured in this worker", d.channel),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unconfigured_channel_fails_permanently_as_disabled() {
+        let d = Delivery {
+            idempotency_key: "k",
+            channel: Channel::Sms,
+            recipient_id: "acc-1",
+            address: "+4915112345678",
+            subject: None,
+            body: "b",
+            html: None,
+            notification_id: "n",
+        };
+        let senders = Senders::default();
+        assert!(!senders.is_enabled(Channel::Sms));
+        assert_eq!(senders.send(&d).await.reason(), REASON_CHANNEL_DISABLED);
     }
 }

@@ -109,7 +109,7 @@ impl SmtpSink {
                     // A session that breaks off only ends itself.
                     let _ = match (tls, acceptor) {
                         (SinkTls::Implicit, Some(a)) => match a.accept(stream).await {
-                            Ok(s) => session(s, &state, Offer::Encrypted).await.map(|_| ()),
+                            Ok(s) => session(s, &state, Offer::Implicit).await.map(|_| ()),
                             Err(e) => Err(e),
                         },
                         (SinkTls::Starttls, Some(a)) => match session(stream, &state, Offer::Starttls).await {
@@ -145,8 +145,13 @@ impl SmtpSink {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Offer {
+    /// No TLS.
     Plain,
+    /// Plain, STARTTLS offered.
     Starttls,
+    /// TLS from the first byte: greet over TLS.
+    Implicit,
+    /// Upgraded by STARTTLS: the client speaks first (EHLO again).
     Encrypted,
 }
 
@@ -219,7 +224,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 rcpt_to: std::mem::take(&mut rcpt_to),
                 data,
                 auth: auth.clone(),
-                tls: offer == Offer::Encrypted,
+                tls: matches!(offer, Offer::Implicit | Offer::Encrypted),
             });
             "250 2.0.0 queued".into()
         } else if upper == "RSET" {
