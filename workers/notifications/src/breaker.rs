@@ -3,7 +3,8 @@
 //!
 //! States: **closed** (everything passes) → after `threshold` consecutive retryable failures
 //! **open** (nothing passes) → after `cool_down` **half-open** (exactly one probe passes; its
-//! success closes the breaker, its failure opens it again for another `cool_down`). Permanent
+//! success closes the breaker, its failure opens it again for another `cool_down`; a probe that
+//! never reports back — its task was cancelled — frees the slot after another `cool_down`). Permanent
 //! failures are the recipient's problem, not the provider's, and do not count. Time is passed in,
 //! so the logic is pure and tests need no sleeping.
 
@@ -19,9 +20,16 @@ pub const HALF_OPEN: i64 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Closed { failures: u32 },
-    Open { until: Instant },
-    HalfOpen { probing: bool },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// `probe`: when the probe in flight was let through, if one is.
+    HalfOpen {
+        probe: Option<Instant>,
+    },
 }
 
 /// One channel's breaker; share it behind an `Arc`.
@@ -48,16 +56,12 @@ impl Breaker {
         let mut s = self.lock();
         match *s {
             State::Closed { .. } => true,
-            State::Open { until } if now >= until => {
-                *s = State::HalfOpen { probing: true };
+            State::Open { until } if now < until => false,
+            State::HalfOpen { probe: Some(at) } if now < at + self.cool_down => false,
+            State::Open { .. } | State::HalfOpen { .. } => {
+                *s = State::HalfOpen { probe: Some(now) };
                 true
             }
-            State::Open { .. } => false,
-            State::HalfOpen { probing: false } => {
-                *s = State::HalfOpen { probing: true };
-                true
-            }
-            State::HalfOpen { probing: true } => false,
         }
     }
 
@@ -125,6 +129,7 @@ mod tests {
         assert_eq!(b.state(later), HALF_OPEN);
         assert!(b.allow(later));
         assert!(!b.allow(later), "a second caller waits for the probe");
+        assert!(b.allow(later + COOL), "a probe that never reported frees the slot");
         b.on_success();
         assert_eq!(b.state(later), CLOSED);
         assert!(b.allow(later));

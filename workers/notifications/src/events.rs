@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use shared::avro_event;
 
+use crate::channel::{Channel, UnknownChannel};
+use crate::send::Delivery;
+
 /// Default topic of [`NotificationRequested`].
 pub const TOPIC_NOTIFICATION_REQUESTED: &str = "notifications.notification-requested";
 /// Default topic of [`NotificationSent`].
@@ -138,6 +141,23 @@ pub struct DeliveryAttempt {
 }
 avro_event!(DeliveryAttempt, "delivery-attempt.avsc");
 
+impl DeliveryAttempt {
+    /// The delivery to send again, borrowing from this record; an unknown channel label (a record
+    /// from a newer producer) is refused.
+    pub fn delivery(&self) -> Result<Delivery<'_>, UnknownChannel> {
+        Ok(Delivery {
+            idempotency_key: &self.idempotency_key,
+            channel: self.channel.parse::<Channel>()?,
+            recipient_id: &self.recipient_id,
+            address: &self.address,
+            subject: self.subject.as_deref(),
+            body: &self.body,
+            html: self.html.as_deref(),
+            notification_id: &self.notification_id,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -198,7 +218,11 @@ mod tests {
             attempts: 1,
             failed_at: 3,
         });
-        round_trip(&DeliveryAttempt {
+        round_trip(&attempt());
+    }
+
+    fn attempt() -> DeliveryAttempt {
+        DeliveryAttempt {
             idempotency_key: "k".into(),
             notification_id: "n".into(),
             source_event_id: "s".into(),
@@ -211,6 +235,21 @@ mod tests {
             attempts: 1,
             first_attempt_at: 1,
             last_reason: "smtp_transient".into(),
-        });
+        }
+    }
+
+    #[test]
+    fn a_retry_record_gives_back_the_delivery_it_carries() {
+        let a = attempt();
+        let d = a.delivery().expect("known channel");
+        assert_eq!(
+            (d.channel, d.address, d.subject, d.body, d.idempotency_key),
+            (Channel::Email, "a@example.com", Some("Hi"), "text", "k")
+        );
+        let fax = DeliveryAttempt {
+            channel: "fax".into(),
+            ..attempt()
+        };
+        assert!(fax.delivery().is_err());
     }
 }

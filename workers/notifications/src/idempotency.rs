@@ -13,6 +13,12 @@ pub fn delivery_key(source_event_id: &str, channel: Channel, recipient_id: &str)
     derived_id(&["delivery", source_event_id, channel.as_str(), recipient_id])
 }
 
+/// The event id of a delivery's final outcome (`sent` or `failed`): one per delivery key, so a
+/// replayed outcome carries the same id and consumers drop the copy.
+pub fn outcome_event_id(idempotency_key: &str, outcome: &str) -> String {
+    derived_id(&["outcome", idempotency_key, outcome])
+}
+
 /// A UUIDv5 of `parts` joined unambiguously (each part is length-prefixed, so `("a:b", "c")` and
 /// `("a", "b:c")` differ).
 pub(crate) fn derived_id(parts: &[&str]) -> String {
@@ -36,6 +42,13 @@ mod tests {
         assert_ne!(k, delivery_key("e2", Channel::Email, "acc-1"));
         assert_ne!(k, delivery_key("e1", Channel::Sms, "acc-1"));
         assert_ne!(k, delivery_key("e1", Channel::Email, "acc-2"));
+    }
+
+    #[test]
+    fn outcome_ids_differ_by_key_and_outcome() {
+        assert_eq!(outcome_event_id("k", "sent"), outcome_event_id("k", "sent"));
+        assert_ne!(outcome_event_id("k", "sent"), outcome_event_id("k", "failed"));
+        assert_ne!(outcome_event_id("k", "sent"), outcome_event_id("j", "sent"));
     }
 
     #[test]

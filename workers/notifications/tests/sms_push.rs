@@ -136,12 +136,17 @@ async fn a_push_carries_bearer_title_body_and_data_and_rereads_the_token_file() 
 
     // The refresher rotates the token: the next send uses the new one.
     sink.respond_with(push_responder("proj-1".into(), "ya29.second".into()));
+    let stale = s.send(&delivery(Channel::Push, "device-abc")).await;
+    assert!(
+        matches!(stale, SendOutcome::Retryable { reason: "auth", .. }),
+        "{stale:?}"
+    );
     std::fs::write(&token_file, "ya29.second").expect("token");
     assert!(matches!(
         s.send(&delivery(Channel::Push, "device-abc")).await,
         SendOutcome::Sent { .. }
     ));
-    assert_eq!(sink.requests()[1].header("authorization"), Some("Bearer ya29.second"));
+    assert_eq!(sink.requests()[2].header("authorization"), Some("Bearer ya29.second"));
 }
 
 #[tokio::test]

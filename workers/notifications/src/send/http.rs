@@ -11,7 +11,8 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 use crate::send::{
-    REASON_CONNECT, REASON_HTTP_4XX, REASON_HTTP_5XX, REASON_HTTP_429, REASON_TIMEOUT, REASON_TLS, SendOutcome,
+    REASON_AUTH, REASON_CONNECT, REASON_HTTP_4XX, REASON_HTTP_5XX, REASON_HTTP_429, REASON_TIMEOUT, REASON_TLS,
+    SendOutcome,
 };
 
 /// Connection settings of one HTTP sender.
@@ -86,6 +87,17 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
+    /// For a provider holding our own credentials: 401/403 mean a bad or expired credential,
+    /// retryable as [`REASON_AUTH`]; `None` for any other answer.
+    pub(crate) fn auth_refused(&self) -> Option<SendOutcome> {
+        (self.status == StatusCode::UNAUTHORIZED || self.status == StatusCode::FORBIDDEN).then(|| {
+            SendOutcome::retry(
+                REASON_AUTH,
+                format!("HTTP {}: {}", self.status, truncate(&self.body, 300)),
+            )
+        })
+    }
+
     /// Success → [`SendOutcome::Sent`] with the id `id` finds (else `fallback_id`); failure →
     /// classified by status.
     pub(crate) fn outcome(self, id: impl FnOnce(&Answer) -> Option<String>, fallback_id: &str) -> SendOutcome {

@@ -36,6 +36,9 @@ pub const REASON_HTTP_5XX: &str = "http_5xx";
 pub const REASON_HTTP_429: &str = "http_429";
 /// Reason: the provider refused the request (other 4xx).
 pub const REASON_HTTP_4XX: &str = "http_4xx";
+/// Reason: the provider refused our credentials (401/403): our configuration or an expired token,
+/// fixed by an operator or the token refresher, so worth retrying rather than dropping.
+pub const REASON_AUTH: &str = "auth";
 /// Reason: the SMTP server answered 4xx.
 pub const REASON_SMTP_TRANSIENT: &str = "smtp_transient";
 /// Reason: the SMTP server answered 5xx.

@@ -81,6 +81,9 @@ impl PushSender {
                 ),
             );
         }
+        if let Some(refused) = answer.auth_refused() {
+            return refused;
+        }
         answer.outcome(|a| a.json_field("name"), d.idempotency_key)
     }
 }

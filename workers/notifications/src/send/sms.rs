@@ -79,7 +79,9 @@ impl SmsSender {
             .header(IDEMPOTENCY_HEADER, d.idempotency_key)
             .form(&form);
         match exchange(request).await {
-            Ok(answer) => answer.outcome(|a| a.json_field("sid"), d.idempotency_key),
+            Ok(answer) => answer
+                .auth_refused()
+                .unwrap_or_else(|| answer.outcome(|a| a.json_field("sid"), d.idempotency_key)),
             Err(outcome) => outcome,
         }
     }
