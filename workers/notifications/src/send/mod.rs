@@ -3,6 +3,7 @@
 //! idempotency key to its provider, so a retry after a lost acknowledgement is not a second
 //! message.
 
+mod client;
 pub mod email;
 mod http;
 pub mod push;
@@ -13,8 +14,8 @@ pub mod webhook;
 use std::time::Duration;
 
 use crate::channel::Channel;
+pub use crate::send::client::{HttpClientError, HttpSettings};
 pub use crate::send::email::{EmailSender, SmtpMode};
-pub use crate::send::http::{HttpClientError, HttpSettings};
 pub use crate::send::push::PushSender;
 pub use crate::send::sms::SmsSender;
 pub use crate::send::webhook::WebhookSender;

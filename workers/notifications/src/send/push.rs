@@ -8,17 +8,19 @@
 
 use std::path::PathBuf;
 
-use reqwest::StatusCode;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
+use hyper::{StatusCode, Uri};
 use serde_json::json;
 
-use crate::send::http::{HttpClientError, HttpSettings, client, exchange, truncate};
+use crate::send::client::{HttpClient, HttpClientError, HttpSettings, parse_url};
+use crate::send::http::truncate;
 use crate::send::{Delivery, REASON_INVALID_ADDRESS, REASON_LOCAL, SendOutcome};
 
 /// Sends push notifications.
 #[derive(Debug)]
 pub struct PushSender {
-    client: reqwest::Client,
-    url: String,
+    client: HttpClient,
+    url: Uri,
     token_file: PathBuf,
 }
 
@@ -31,11 +33,11 @@ impl PushSender {
         token_file: PathBuf,
     ) -> Result<PushSender, HttpClientError> {
         Ok(PushSender {
-            client: client(settings)?,
-            url: format!(
+            client: HttpClient::new(settings)?,
+            url: parse_url(&format!(
                 "{}/v1/projects/{project_id}/messages:send",
                 base_url.trim_end_matches('/')
-            ),
+            ))?,
             token_file,
         })
     }
@@ -65,7 +67,16 @@ impl PushSender {
                 "data": { "idempotency_key": d.idempotency_key, "notification_id": d.notification_id },
             }
         });
-        let answer = match exchange(self.client.post(&self.url).bearer_auth(token).json(&body)).await {
+        let authorization = format!("Bearer {token}");
+        let headers = [
+            (AUTHORIZATION, authorization.as_str()),
+            (CONTENT_TYPE, "application/json"),
+        ];
+        let answer = match self
+            .client
+            .post(self.url.clone(), &headers, body.to_string().into_bytes())
+            .await
+        {
             Ok(a) => a,
             Err(outcome) => return outcome,
         };

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// Name of the signature header.
-pub const SIGNATURE_HEADER: &str = "Paystream-Signature";
+/// Name of the signature header (`Paystream-Signature`, lower-case for `HeaderName::from_static`).
+pub const SIGNATURE_HEADER: &str = "paystream-signature";
 
 type HmacSha256 = Hmac<Sha256>;
 

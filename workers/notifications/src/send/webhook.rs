@@ -3,15 +3,16 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use reqwest::header::CONTENT_TYPE;
+use hyper::header::{CONTENT_TYPE, HeaderName};
 use serde::Serialize;
 
-use crate::send::http::{HttpClientError, HttpSettings, client, exchange};
+use crate::send::client::{HttpClient, HttpClientError, HttpSettings, parse_url};
 use crate::send::signature::{SIGNATURE_HEADER, sign};
 use crate::send::{Delivery, REASON_INVALID_ADDRESS, SendOutcome};
 
-/// Header carrying the delivery's idempotency key.
-pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// Header carrying the delivery's idempotency key (`Idempotency-Key`; lower-case as hyper's
+/// `HeaderName::from_static` wants it).
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 /// The JSON body of a webhook.
 #[derive(Debug, Serialize)]
@@ -25,7 +26,7 @@ struct Payload<'a> {
 
 /// Sends signed webhooks.
 pub struct WebhookSender {
-    client: reqwest::Client,
+    client: HttpClient,
     secret: Vec<u8>,
 }
 
@@ -41,21 +42,16 @@ impl WebhookSender {
     /// A sender signing with `secret`.
     pub fn new(settings: &HttpSettings, secret: Vec<u8>) -> Result<WebhookSender, HttpClientError> {
         Ok(WebhookSender {
-            client: client(settings)?,
+            client: HttpClient::new(settings)?,
             secret,
         })
     }
 
     /// POSTs `d` to `d.address`.
     pub async fn send(&self, d: &Delivery<'_>) -> SendOutcome {
-        let url = match reqwest::Url::parse(d.address) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            _ => {
-                return SendOutcome::permanent(
-                    REASON_INVALID_ADDRESS,
-                    format!("webhook URL {:?} is not an http(s) URL", d.address),
-                );
-            }
+        let url = match parse_url(d.address) {
+            Ok(u) => u,
+            Err(e) => return SendOutcome::permanent(REASON_INVALID_ADDRESS, format!("webhook {e}")),
         };
         let payload = Payload {
             notification_id: d.notification_id,
@@ -69,14 +65,13 @@ impl WebhookSender {
             Err(e) => return SendOutcome::permanent(crate::send::REASON_LOCAL, format!("encode webhook body: {e}")),
         };
         let t = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let request = self
-            .client
-            .post(url)
-            .header(CONTENT_TYPE, "application/json")
-            .header(IDEMPOTENCY_HEADER, d.idempotency_key)
-            .header(SIGNATURE_HEADER, sign(&self.secret, t, &body))
-            .body(body);
-        match exchange(request).await {
+        let signature = sign(&self.secret, t, &body);
+        let headers = [
+            (CONTENT_TYPE, "application/json"),
+            (HeaderName::from_static(IDEMPOTENCY_HEADER), d.idempotency_key),
+            (HeaderName::from_static(SIGNATURE_HEADER), signature.as_str()),
+        ];
+        match self.client.post(url, &headers, body).await {
             Ok(answer) => answer.outcome(
                 |a| {
                     a.headers
