@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use notifications::send::http_settings;
 use notifications::send::sms::SmsFrom;
-use notifications::testsupport::http::{HttpSink, Reply, push_responder, sms_responder};
+use notifications::testsupport::http::{HttpSink, Reply, push_responder};
 use notifications::{Channel, Delivery, PushSender, SendOutcome, SmsSender};
 
 fn delivery(channel: Channel, address: &str) -> Delivery<'_> {
@@ -34,9 +34,7 @@ fn sms_sender(url: &str, from: SmsFrom) -> SmsSender {
 
 #[tokio::test]
 async fn an_sms_is_posted_as_a_form_with_basic_auth_and_the_idempotency_token() {
-    let sink = HttpSink::start(sms_responder("AC123".into(), "tok-secret".into()))
-        .await
-        .expect("sink");
+    let sink = HttpSink::sms("AC123", "tok-secret").await.expect("sink");
     let outcome = sms_sender(&sink.url(), SmsFrom::Number("+15005550006".into()))
         .send(&delivery(Channel::Sms, "+4915112345678"))
         .await;
@@ -59,9 +57,7 @@ async fn an_sms_is_posted_as_a_form_with_basic_auth_and_the_idempotency_token() 
 
 #[tokio::test]
 async fn an_sms_through_a_messaging_service_names_it_instead_of_a_number() {
-    let sink = HttpSink::start(sms_responder("AC123".into(), "tok-secret".into()))
-        .await
-        .expect("sink");
+    let sink = HttpSink::sms("AC123", "tok-secret").await.expect("sink");
     let outcome = sms_sender(&sink.url(), SmsFrom::MessagingService("MG9".into()))
         .send(&delivery(Channel::Sms, "+4915112345678"))
         .await;
@@ -113,9 +109,7 @@ async fn a_push_carries_bearer_title_body_and_data_and_rereads_the_token_file() 
     let dir = tempfile::tempdir().expect("tempdir");
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "ya29.first\n").expect("token");
-    let sink = HttpSink::start(push_responder("proj-1".into(), "ya29.first".into()))
-        .await
-        .expect("sink");
+    let sink = HttpSink::push("proj-1", "ya29.first").await.expect("sink");
     let s = push_sender(&sink.url(), token_file.clone());
     let outcome = s.send(&delivery(Channel::Push, "device-abc")).await;
     assert_eq!(
@@ -154,9 +148,7 @@ async fn an_unregistered_device_is_a_permanent_invalid_address_and_a_missing_tok
     let dir = tempfile::tempdir().expect("tempdir");
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "t").expect("token");
-    let sink = HttpSink::start(push_responder("proj-1".into(), "t".into()))
-        .await
-        .expect("sink");
+    let sink = HttpSink::push("proj-1", "t").await.expect("sink");
     let s = push_sender(&sink.url(), token_file.clone());
     let outcome = s.send(&delivery(Channel::Push, "unregistered-device")).await;
     assert!(

@@ -189,6 +189,16 @@ impl HttpSink {
         })
     }
 
+    /// A Twilio-like SMS API (see [`sms_responder`]); its URL is the sender's base URL.
+    pub async fn sms(account_sid: &str, auth_token: &str) -> std::io::Result<HttpSink> {
+        HttpSink::start(sms_responder(account_sid.to_owned(), auth_token.to_owned())).await
+    }
+
+    /// An FCM-like push API (see [`push_responder`]); its URL is the sender's base URL.
+    pub async fn push(project: &str, bearer_token: &str) -> std::io::Result<HttpSink> {
+        HttpSink::start(push_responder(project.to_owned(), bearer_token.to_owned())).await
+    }
+
     /// `http(s)://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };

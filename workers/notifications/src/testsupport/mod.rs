@@ -5,8 +5,9 @@
 //! - [`smtp::SmtpSink`]: an SMTP server (plain, STARTTLS or implicit TLS; AUTH PLAIN/LOGIN) that
 //!   records each message and can refuse recipients with a given reply code;
 //! - [`http::HttpSink`]: an HTTP(S) server recording requests, answering through a closure; with
-//!   ready-made [`http::HttpSink::webhook`] (verifies signatures, fails chosen recipients with
-//!   500), [`http::HttpSink::sms`] and [`http::HttpSink::push`] behaviours;
+//!   ready-made behaviours: [`http::WebhookSink`] (verifies signatures, records idempotency key,
+//!   body and arrival time, fails chosen recipients with 500), [`http::HttpSink::sms`] and
+//!   [`http::HttpSink::push`];
 //! - [`tls::TestPki`]: a throwaway CA and a server certificate for `127.0.0.1` and `localhost`.
 
 pub mod http;
