@@ -199,9 +199,19 @@ pub struct ProcessConfig {
         default_value_t = 20
     )]
     pub shutdown_grace_seconds: u64,
-    /// Messages queued or awaiting acknowledgement per partition before the poll thread waits for room.
+    /// Unfinished messages per partition (being handled, deferred or awaiting acknowledgement)
+    /// before the partition stops being read.
     #[arg(long = "max-in-flight", env = "MAX_IN_FLIGHT", default_value_t = 2000)]
     pub max_in_flight: usize,
+    /// Messages per partition whose deferred work (a provider call) may run at once; messages of
+    /// one record key never overlap. Only workers that defer work use it.
+    #[arg(
+        long = "max-concurrent-per-partition",
+        env = "MAX_CONCURRENT_PER_PARTITION",
+        default_value_t = 32,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000)
+    )]
+    pub max_concurrent_per_partition: usize,
     /// Attempts for a transient error before the message is dead-lettered.
     #[arg(long = "retry-max-attempts", env = "RETRY_MAX_ATTEMPTS", default_value_t = 5)]
     pub retry_max_attempts: u32,

@@ -22,6 +22,8 @@ pub struct Outputs {
     pub(crate) arena: Vec<u8>,
     pub(crate) records: Vec<Pending>,
     topics: Vec<Arc<str>>,
+    /// Set by [`crate::handler::Context::dead_letter`]: the input is dead-lettered as well.
+    pub(crate) dead_letter: Option<crate::outcome::HandleError>,
 }
 
 /// Header carrying an output's deterministic event id, so consumers can drop a redelivered copy
@@ -59,6 +61,7 @@ impl Outputs {
     pub(crate) fn clear(&mut self) {
         self.arena.clear();
         self.records.clear();
+        self.dead_letter = None;
     }
 
     /// Number of buffered records.

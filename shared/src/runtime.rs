@@ -65,6 +65,9 @@ pub struct InputTopic {
     pub topic: String,
     /// Whether each partition of this input gets a state store (`<group>.<topic>.changelog`).
     pub stateful: bool,
+    /// Records are handed to the handler only once they are this old (by record timestamp):
+    /// a delay queue, such as a retry topic.
+    pub delay: Option<Duration>,
 }
 
 impl InputTopic {
@@ -73,6 +76,7 @@ impl InputTopic {
         Self {
             topic: topic.into(),
             stateful: false,
+            delay: None,
         }
     }
 
@@ -81,7 +85,15 @@ impl InputTopic {
         Self {
             topic: topic.into(),
             stateful: true,
+            delay: None,
         }
+    }
+
+    /// Holds each record until its timestamp plus `delay` before handing it over (a retry
+    /// topic). The partition waits; other partitions and inputs do not.
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 }
 
@@ -236,6 +248,7 @@ impl Runtime {
                 dlq_topic: Arc::from(dlq_topic(&input.topic)),
                 changelog_topic: input.stateful.then(|| Arc::from(changelog_topic(&group, &input.topic))),
                 raw: false,
+                delay: input.delay,
             })
             .collect();
         let p = &config.process;
@@ -251,6 +264,7 @@ impl Runtime {
                 max_attempts: p.retry_max_attempts,
             },
             max_in_flight: p.max_in_flight,
+            max_deferred: p.max_concurrent_per_partition,
         });
         let restore_config = if spec.any_stateful() {
             Some(client_config::restore(&config.kafka, &group, &client_id)?)
@@ -272,16 +286,18 @@ impl Runtime {
             health: health.clone(),
             metrics: metrics.clone(),
         };
-        let consumer: rdkafka::consumer::BaseConsumer<PipelineContext<H>> =
+        let consumer: Arc<rdkafka::consumer::BaseConsumer<PipelineContext<H>>> = Arc::new(
             client_config::consumer(&config.kafka, &group, &client_id)?
                 .create_with_context(context)
-                .map_err(|e| RuntimeError::kafka("create consumer", e))?;
+                .map_err(|e| RuntimeError::kafka("create consumer", e))?,
+        );
+        dispatcher.set_consumer(&consumer);
         let topics: Vec<&str> = spec.inputs.iter().map(|i| i.topic.as_str()).collect();
         let pattern = match pattern {
             // The poll thread subscribes (fixed inputs plus matches) on its first refresh.
             Some(filter) => Some(PatternSubscription::new(filter, &config.kafka, &client_id, &topics)?),
             None => {
-                rdkafka::consumer::Consumer::subscribe(&consumer, &topics)
+                rdkafka::consumer::Consumer::subscribe(&*consumer, &topics)
                     .map_err(|e| RuntimeError::kafka("subscribe", e))?;
                 tracing::info!(topics = ?topics, group = %group, "subscribed");
                 None

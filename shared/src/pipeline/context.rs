@@ -17,7 +17,7 @@ use crate::pipeline::dispatcher::Dispatcher;
 use crate::pipeline::lag::partition_lag;
 
 /// Consumer context of the pipeline.
-pub(crate) struct PipelineContext<H> {
+pub(crate) struct PipelineContext<H: Handler> {
     pub(crate) dispatcher: Arc<Dispatcher<H>>,
     pub(crate) health: Health,
     pub(crate) metrics: Metrics,

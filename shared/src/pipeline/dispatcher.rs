@@ -1,26 +1,33 @@
-//! The poll thread's view of the assignment: one [`Entry`] per assigned partition with the channel
-//! into its task. Messages go to a partition's bounded channel; when it is full the poll thread
-//! waits for room in short slices (beating liveness, honouring shutdown), so librdkafka's own
-//! prefetch limits bound memory. Pausing partitions instead was measured to wedge consumption on
-//! the local broker: a resumed fetch starts mid-batch and the broker answers it with nothing.
-//! Acknowledged offsets published by the tasks are stored here, on the poll thread; revocation and
-//! shutdown drain tasks and commit synchronously.
+//! The poll thread's view of the assignment: one [`Entry`] per assigned partition. On assignment
+//! each partition's messages are split off the consumer's main queue into a queue of its own,
+//! which its task reads: a partition whose task is behind (a slow handler, a retry topic holding
+//! records until they are due) simply stops being read, librdkafka stops fetching it once its
+//! prefetch limit is reached, and every other partition — and the poll thread, which keeps
+//! serving rebalances and liveness — goes on. Pausing partitions instead was measured to wedge
+//! consumption on the local broker: a resumed fetch starts mid-batch and the broker answers it
+//! with nothing.
+//!
+//! Records still polled from the main queue (fetched before the split) go to the task's bounded
+//! channel; when it is full the poll thread waits for room in short slices. Acknowledged offsets
+//! published by the tasks are stored here, on the poll thread; revocation and shutdown drain
+//! tasks and commit synchronously.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::message::{BorrowedMessage, OwnedMessage};
 use rdkafka::{ClientConfig, Message, TopicPartitionList};
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::handler::Handler;
 use crate::health::Health;
+use crate::pipeline::context::PipelineContext;
 use crate::pipeline::partition::{PartitionTask, Shared};
 use crate::state::restore::restore;
 
@@ -32,6 +39,8 @@ pub(crate) struct InputRoute {
     pub(crate) changelog_topic: Option<Arc<str>>,
     /// Records are handed to the handler as raw bytes: no schema-registry prefetch.
     pub(crate) raw: bool,
+    /// Records are held until their timestamp plus this (retry topics).
+    pub(crate) delay: Option<Duration>,
 }
 
 struct Entry {
@@ -44,7 +53,9 @@ struct Entry {
 }
 
 /// Owns the partition tasks.
-pub(crate) struct Dispatcher<H> {
+pub(crate) struct Dispatcher<H: Handler> {
+    /// The group consumer, to split partition queues off; set once it exists.
+    consumer: OnceLock<Weak<BaseConsumer<PipelineContext<H>>>>,
     shared: Arc<Shared<H>>,
     /// Grows when a pattern subscription finds new topics; never shrinks, so indexes are stable.
     routes: RwLock<Vec<InputRoute>>,
@@ -57,7 +68,7 @@ pub(crate) struct Dispatcher<H> {
     shutdown: CancellationToken,
 }
 
-impl<H> std::fmt::Debug for Dispatcher<H> {
+impl<H: Handler> std::fmt::Debug for Dispatcher<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
             .field("routes", &self.routes)
@@ -77,6 +88,7 @@ impl<H: Handler> Dispatcher<H> {
     ) -> Self {
         let entries = Mutex::new(routes.iter().map(|_| HashMap::new()).collect());
         Self {
+            consumer: OnceLock::new(),
             shared,
             routes: RwLock::new(routes),
             entries,
@@ -86,6 +98,11 @@ impl<H: Handler> Dispatcher<H> {
             revoke_deadline,
             shutdown,
         }
+    }
+
+    /// Hands over the consumer whose partition queues assigned partitions are split into.
+    pub(crate) fn set_consumer(&self, consumer: &Arc<BaseConsumer<PipelineContext<H>>>) {
+        let _ = self.consumer.set(Arc::downgrade(consumer));
     }
 
     fn route_index(&self, topic: &str) -> Option<usize> {
@@ -134,6 +151,8 @@ impl<H: Handler> Dispatcher<H> {
             let stop = CancellationToken::new();
             let abandon = CancellationToken::new();
             let acked = Arc::new(AtomicI64::new(-1));
+            let wake = Arc::new(Notify::new());
+            let queue = self.split(&route.topic, partition, &wake);
             let task = PartitionTask {
                 shared: self.shared.clone(),
                 topic: route.topic.clone(),
@@ -142,6 +161,9 @@ impl<H: Handler> Dispatcher<H> {
                 changelog_topic: route.changelog_topic.clone(),
                 raw: route.raw,
                 rx,
+                queue,
+                wake,
+                delay: route.delay,
                 acked: acked.clone(),
                 stop: stop.clone(),
                 abandon: abandon.clone(),
@@ -178,6 +200,27 @@ impl<H: Handler> Dispatcher<H> {
             tracing::info!(topic = %route.topic, partition, "partition assigned");
         }
         self.health.set_assigned(entries.iter().map(HashMap::len).sum());
+    }
+
+    /// Splits the partition's messages off the main queue into one its task reads.
+    fn split(
+        &self,
+        topic: &str,
+        partition: i32,
+        wake: &Arc<Notify>,
+    ) -> Option<rdkafka::consumer::base_consumer::PartitionQueue<PipelineContext<H>>> {
+        let consumer = self.consumer.get()?.upgrade()?;
+        let Some(mut queue) = consumer.split_partition_queue(topic, partition) else {
+            tracing::warn!(
+                topic,
+                partition,
+                "partition queue not split; reading it from the main queue"
+            );
+            return None;
+        };
+        let wake = wake.clone();
+        queue.set_nonempty_callback(move || wake.notify_one());
+        Some(queue)
     }
 
     /// Routes one polled message to its partition task, waiting while its queue is full.

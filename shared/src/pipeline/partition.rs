@@ -1,33 +1,44 @@
-//! One task per assigned input partition. It handles messages strictly in order, sends each
-//! message's outputs and state changes to the producer without waiting, and keeps up to
-//! `max_in_flight` messages awaiting acknowledgement; the input offset of a message is published
-//! to the poll thread (which stores it) only when every record it caused is acknowledged, in order.
+//! One task per assigned input partition. It reads the partition's own librdkafka queue (so a
+//! slow partition never holds up another), handles messages in order, sends each message's
+//! outputs and state changes to the producer without waiting, and keeps up to `max_in_flight`
+//! messages unfinished. A handler may defer slow work ([`crate::handler::Context::defer`]): up to
+//! `max_deferred` messages' work runs concurrently, one at a time per record key (see
+//! [`super::inflight`]). The input offset published to the poll thread (which stores it) is
+//! always the last one before the oldest unfinished message.
+//!
+//! A delayed input (a retry topic) holds each record until its timestamp plus the delay.
 //!
 //! Lifecycle: restoring → consuming → draining (stop requested: no new message is started,
-//! acknowledgements are still awaited) → done. `abandon` cuts the drain short at the deadline.
+//! running deferred work and acknowledgements are still awaited) → done. `abandon` cuts the
+//! drain short at the deadline.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use futures::stream::FuturesOrdered;
+use futures::stream::FuturesUnordered;
 use prometheus::IntCounter;
 use rdkafka::Message;
-use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{DeliveryFuture, FutureRecord};
-use tokio::sync::mpsc;
+use rdkafka::consumer::base_consumer::PartitionQueue;
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::DeliveryFuture;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::codec::Codec;
-use crate::dlq::DeadLetter;
-use crate::handler::{Context, Handler, InputMessage};
+use crate::handler::{Context, Deferred, DeferredResult, Handler, InputMessage};
 use crate::kafka::Producer;
 use crate::metrics::{Metrics, TopicMetrics};
 use crate::outcome::{Disposition, HandleError};
-use crate::output::{EVENT_ID_HEADER, Outputs, Pending};
+use crate::output::{Outputs, Pending};
+use crate::pipeline::context::PipelineContext;
+use crate::pipeline::inflight::{Lanes, Window};
+use crate::pipeline::produce::{ProducedCounters, acknowledge, header_str};
+use crate::pipeline::source::{due_at, next_message, run_deferred, sleep_until};
 use crate::retry::Backoff;
-use crate::state::{POSITION_HEADER, PartitionState};
+use crate::state::PartitionState;
 use crate::telemetry::{TRACEPARENT_HEADER, message_span, traceparent_of, tracing_enabled};
 
 /// Everything a partition task shares with its siblings.
@@ -40,10 +51,12 @@ pub(crate) struct Shared<H> {
     pub(crate) group: Arc<str>,
     pub(crate) backoff: Backoff,
     pub(crate) max_in_flight: usize,
+    /// Messages of one partition whose deferred work may run at once.
+    pub(crate) max_deferred: usize,
 }
 
 /// The task of one input partition.
-pub(crate) struct PartitionTask<H> {
+pub(crate) struct PartitionTask<H: Handler> {
     pub(crate) shared: Arc<Shared<H>>,
     pub(crate) topic: Arc<str>,
     pub(crate) partition: i32,
@@ -51,51 +64,175 @@ pub(crate) struct PartitionTask<H> {
     pub(crate) changelog_topic: Option<Arc<str>>,
     /// Skip the schema-registry prefetch: the handler reads these records as raw bytes.
     pub(crate) raw: bool,
+    /// Records polled from the consumer's main queue (only before the partition's own queue was
+    /// split off, so they are older than anything on `queue`).
     pub(crate) rx: mpsc::Receiver<OwnedMessage>,
+    /// The partition's own librdkafka queue; `None` if it could not be split off.
+    pub(crate) queue: Option<PartitionQueue<PipelineContext<H>>>,
+    /// Woken by librdkafka when `queue` becomes non-empty.
+    pub(crate) wake: Arc<Notify>,
+    /// Hold each record until its timestamp plus this (a retry topic's delay).
+    pub(crate) delay: Option<Duration>,
     /// Offset of the last message whose outputs are all acknowledged (-1: none yet).
     pub(crate) acked: Arc<AtomicI64>,
     pub(crate) stop: CancellationToken,
     pub(crate) abandon: CancellationToken,
 }
 
-/// Per-output-topic acknowledged counters, resolved once per topic.
-#[derive(Default)]
-struct ProducedCounters(Vec<Option<IntCounter>>);
+/// What handling a message produced: its output deliveries and, maybe, deferred work.
+struct Handled {
+    deliveries: Vec<(IntCounter, DeliveryFuture)>,
+    deferred: Option<Deferred>,
+}
+
+/// Per-task working buffers and book-keeping.
+struct Books {
+    outputs: Outputs,
+    counters: ProducedCounters,
+    window: Window,
+    lanes: Lanes,
+}
 
 impl<H: Handler> PartitionTask<H> {
-    /// Runs until stopped (or the channel closes), then drains acknowledgements.
+    /// Runs until stopped (or its sources close), then drains running work and acknowledgements.
     pub(crate) async fn run(mut self, mut state: Option<PartitionState>) {
         let metrics = self.shared.metrics.for_topic(&self.topic);
-        let mut outputs = Outputs::default();
-        let mut counters = ProducedCounters::default();
-        let mut in_flight = FuturesOrdered::new();
-        loop {
+        let mut books = Books {
+            outputs: Outputs::default(),
+            counters: ProducedCounters::default(),
+            window: Window::default(),
+            lanes: Lanes::default(),
+        };
+        let mut acks = FuturesUnordered::new();
+        let mut running = FuturesUnordered::new();
+        let mut held: Option<(OwnedMessage, tokio::time::Instant)> = None;
+        let mut rx_open = true;
+        let mut last_taken = -1i64;
+        'consume: loop {
+            let room = held.is_none()
+                && books.window.len() < self.shared.max_in_flight
+                && running.len() < self.shared.max_deferred;
+            let due = held.as_ref().map(|(_, due)| *due);
+            let mut ready = None;
             tokio::select! {
                 biased;
-                Some(acked) = in_flight.next(), if !in_flight.is_empty() => match acked {
-                    Some(offset) => self.acked.store(offset, Ordering::Release),
+                Some(acked) = acks.next(), if !acks.is_empty() => match acked {
+                    Some(offset) => self.publish(books.window.close(offset)),
                     None => return,
                 },
+                Some((message, lane, started, result)) = running.next(), if !running.is_empty() => {
+                    let message: OwnedMessage = message;
+                    let deliveries = self.resume(&message, result, started, &mut books, state.as_mut(), &metrics).await;
+                    acks.extend(self.track(deliveries, message.offset(), &mut books.window));
+                    self.publish(books.window.close(message.offset()));
+                    if self.stop.is_cancelled() {
+                        break 'consume;
+                    }
+                    match books.lanes.next_waiting(lane) {
+                        Some(next) => ready = Some((next, true)),
+                        None => books.lanes.release(lane),
+                    }
+                }
                 _ = self.stop.cancelled() => break,
-                message = self.rx.recv(), if in_flight.len() < self.shared.max_in_flight => {
+                _ = sleep_until(due), if due.is_some() => {
+                    ready = held.take().map(|(message, _)| (message, false));
+                }
+                message = next_message(&mut self.rx, &mut rx_open, self.queue.as_ref(), &self.wake), if room => {
                     let Some(message) = message else { break };
-                    match self.process(&message, &mut outputs, &mut counters, state.as_mut(), &metrics).await {
-                        Some(deliveries) => in_flight.push_back(acknowledge(
-                            self.shared.producer.clone(),
-                            deliveries,
-                            message.offset(),
-                            self.abandon.clone(),
-                        )),
-                        None => break,
+                    if message.offset() <= last_taken {
+                        continue; // a copy polled from the main queue before the split
+                    }
+                    last_taken = message.offset();
+                    books.window.admit(message.offset());
+                    match self.delay.and_then(|d| due_at(&message, d)) {
+                        Some(due) => held = Some((message, due)),
+                        None => ready = Some((message, false)),
                     }
                 }
             }
-        }
-        while let Some(acked) = in_flight.next().await {
-            match acked {
-                Some(offset) => self.acked.store(offset, Ordering::Release),
-                None => return,
+            // Start the message that became ready, then (when resuming a lane) the ones waiting
+            // behind it, until one defers work.
+            while let Some((message, from_lane)) = ready.take() {
+                let lane = books.lanes.lane_of(message.key());
+                if !from_lane && books.lanes.is_busy(lane) {
+                    books.lanes.park(lane, message);
+                    break;
+                }
+                let offset = message.offset();
+                let started = Instant::now();
+                let Some(handled) = self.process(&message, &mut books, state.as_mut(), &metrics).await else {
+                    break 'consume;
+                };
+                acks.extend(self.track(handled.deliveries, offset, &mut books.window));
+                match handled.deferred {
+                    Some(work) => {
+                        books.window.open(offset);
+                        books.lanes.occupy(lane);
+                        running.push(run_deferred(message, lane, started, work));
+                    }
+                    None if from_lane => match books.lanes.next_waiting(lane) {
+                        Some(next) => ready = Some((next, true)),
+                        None => books.lanes.release(lane),
+                    },
+                    None => {}
+                }
+                self.publish(books.window.close(offset));
             }
+        }
+        // Draining: finish the deferred work already running (its side effects happened or are
+        // happening) and await acknowledgements; waiting messages are left for redelivery.
+        while !(acks.is_empty() && running.is_empty()) {
+            tokio::select! {
+                biased;
+                _ = self.abandon.cancelled() => return,
+                Some(acked) = acks.next(), if !acks.is_empty() => match acked {
+                    Some(offset) => self.publish(books.window.close(offset)),
+                    None => return,
+                },
+                Some((message, _lane, started, result)) = running.next(), if !running.is_empty() => {
+                    let message: OwnedMessage = message;
+                    let deliveries = self.resume(&message, result, started, &mut books, state.as_mut(), &metrics).await;
+                    acks.extend(self.track(deliveries, message.offset(), &mut books.window));
+                    self.publish(books.window.close(message.offset()));
+                }
+            }
+        }
+    }
+
+    /// The acknowledgement of `deliveries`, counted as an open part of the message at `offset`.
+    fn track(
+        &self,
+        deliveries: Vec<(IntCounter, DeliveryFuture)>,
+        offset: i64,
+        window: &mut Window,
+    ) -> Option<impl Future<Output = Option<i64>> + use<H>> {
+        if deliveries.is_empty() {
+            return None;
+        }
+        window.open(offset);
+        Some(acknowledge(
+            self.shared.producer.clone(),
+            deliveries,
+            offset,
+            self.abandon.clone(),
+        ))
+    }
+
+    /// Publishes a newly finished offset to the poll thread.
+    fn publish(&self, finished: Option<i64>) {
+        if let Some(offset) = finished {
+            self.acked.store(offset, Ordering::Release);
+        }
+    }
+
+    fn input<'m>(&'m self, message: &'m OwnedMessage) -> InputMessage<'m> {
+        InputMessage {
+            topic: &self.topic,
+            partition: self.partition,
+            offset: message.offset(),
+            key: message.key(),
+            payload: message.payload(),
+            timestamp_ms: message.timestamp().to_millis().unwrap_or(0),
         }
     }
 
@@ -103,28 +240,22 @@ impl<H: Handler> PartitionTask<H> {
     async fn process(
         &self,
         message: &OwnedMessage,
-        outputs: &mut Outputs,
-        counters: &mut ProducedCounters,
+        books: &mut Books,
         mut state: Option<&mut PartitionState>,
         metrics: &TopicMetrics,
-    ) -> Option<Vec<(IntCounter, DeliveryFuture)>> {
+    ) -> Option<Handled> {
         let started = Instant::now();
         metrics.consumed.inc();
-        let input = InputMessage {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: message.offset(),
-            key: message.key(),
-            payload: message.payload(),
-            timestamp_ms: message.timestamp().to_millis().unwrap_or(0),
-        };
+        let input = self.input(message);
         let incoming_traceparent = header_str(message, TRACEPARENT_HEADER);
         let span =
             tracing_enabled().then(|| message_span(&self.topic, self.partition, input.offset, incoming_traceparent));
         let backoff = self.shared.backoff;
         let mut attempt = 1;
+        let mut deferred: Option<Deferred>;
         let result = loop {
-            outputs.clear();
+            books.outputs.clear();
+            deferred = None;
             let result = match input.payload {
                 Some(payload) if !self.raw => self.shared.codec.ensure_writer_schema(payload).await,
                 _ => Ok(()),
@@ -133,8 +264,9 @@ impl<H: Handler> PartitionTask<H> {
                 let _entered = span.as_ref().map(tracing::Span::enter);
                 let mut ctx = Context {
                     codec: &self.shared.codec,
-                    outputs,
+                    outputs: &mut books.outputs,
                     state: state.as_deref_mut(),
+                    deferred: &mut deferred,
                 };
                 self.shared.handler.handle(&input, &mut ctx)
             });
@@ -158,6 +290,78 @@ impl<H: Handler> PartitionTask<H> {
             Some(span) => traceparent_of(span),
             None => incoming_traceparent.map(str::to_owned),
         };
+        if result.is_err() {
+            deferred = None;
+        }
+        let finished = deferred.is_none();
+        let deliveries = self
+            .emit(
+                message,
+                &input,
+                result,
+                attempt,
+                books,
+                state,
+                metrics,
+                traceparent.as_deref(),
+                finished,
+            )
+            .await;
+        if finished {
+            metrics.duration.observe(started.elapsed().as_secs_f64());
+        }
+        Some(Handled { deliveries, deferred })
+    }
+
+    /// Finishes a message whose deferred work completed, and sends what it caused.
+    async fn resume(
+        &self,
+        message: &OwnedMessage,
+        result: DeferredResult,
+        started: Instant,
+        books: &mut Books,
+        mut state: Option<&mut PartitionState>,
+        metrics: &TopicMetrics,
+    ) -> Vec<(IntCounter, DeliveryFuture)> {
+        let input = self.input(message);
+        books.outputs.clear();
+        let mut again = None;
+        let outcome = {
+            let mut ctx = Context {
+                codec: &self.shared.codec,
+                outputs: &mut books.outputs,
+                state: state.as_deref_mut(),
+                deferred: &mut again,
+            };
+            self.shared.handler.resume(&input, result, &mut ctx)
+        };
+        if again.is_some() {
+            tracing::warn!(topic = %self.topic, partition = self.partition, offset = input.offset, "work deferred while resuming is ignored");
+        }
+        let traceparent = header_str(message, TRACEPARENT_HEADER);
+        let deliveries = self
+            .emit(message, &input, outcome, 1, books, state, metrics, traceparent, true)
+            .await;
+        metrics.duration.observe(started.elapsed().as_secs_f64());
+        deliveries
+    }
+
+    /// Commits state and sends the buffered outputs of a handled message (plus a dead letter when
+    /// the handler asked for one), or dead-letters it on error. `finished`: count its outcome.
+    #[allow(clippy::too_many_arguments)]
+    async fn emit(
+        &self,
+        message: &OwnedMessage,
+        input: &InputMessage<'_>,
+        result: Result<Disposition, HandleError>,
+        attempts: u32,
+        books: &mut Books,
+        state: Option<&mut PartitionState>,
+        metrics: &TopicMetrics,
+        traceparent: Option<&str>,
+        finished: bool,
+    ) -> Vec<(IntCounter, DeliveryFuture)> {
+        let outputs = &mut books.outputs;
         let mut deliveries = Vec::new();
         match result {
             Ok(disposition) => {
@@ -179,13 +383,18 @@ impl<H: Handler> PartitionTask<H> {
                 }
                 for i in 0..outputs.records.len() {
                     let pending = outputs.records[i].clone();
-                    let counter = counters.get(&self.shared.producer, outputs, pending.topic);
-                    let future = self.send(outputs, &pending, traceparent.as_deref(), input.offset).await;
+                    let counter = books.counters.get(&self.shared.producer, outputs, pending.topic);
+                    let future = self.send(outputs, &pending, traceparent, input.offset).await;
                     deliveries.push((counter, future));
                 }
-                match disposition {
-                    Disposition::Processed => metrics.processed.inc(),
-                    Disposition::Rejected => metrics.rejected.inc(),
+                if let Some(reason) = outputs.dead_letter.take() {
+                    deliveries.push(self.dead_letter(message, input, &reason, attempts).await);
+                }
+                if finished {
+                    match disposition {
+                        Disposition::Processed => metrics.processed.inc(),
+                        Disposition::Rejected => metrics.rejected.inc(),
+                    }
                 }
             }
             Err(error) => {
@@ -193,137 +402,11 @@ impl<H: Handler> PartitionTask<H> {
                     s.abort();
                 }
                 outputs.clear();
-                deliveries.push(self.dead_letter(message, &input, &error, attempt).await);
+                deliveries.push(self.dead_letter(message, input, &error, attempts).await);
                 metrics.poison.inc();
                 tracing::debug!(topic = %self.topic, partition = self.partition, offset = input.offset, kind = error.kind(), error = %error.message(), "message dead-lettered");
             }
         }
-        metrics.duration.observe(started.elapsed().as_secs_f64());
-        Some(deliveries)
+        deliveries
     }
-
-    async fn send(
-        &self,
-        outputs: &Outputs,
-        pending: &Pending,
-        traceparent: Option<&str>,
-        offset: i64,
-    ) -> DeliveryFuture {
-        let topic = outputs.topic(pending.topic);
-        let mut headers = OwnedHeaders::new_with_capacity(2);
-        if let Some(id) = &pending.event_id {
-            headers = headers.insert(Header {
-                key: EVENT_ID_HEADER,
-                value: Some(outputs.bytes(id)),
-            });
-        }
-        if pending.partition.is_some() && pending.event_id.is_none() {
-            // A changelog record: say which input offset it reflects.
-            headers = headers.insert(Header {
-                key: POSITION_HEADER,
-                value: Some(&offset.to_be_bytes()),
-            });
-        }
-        if let Some(tp) = traceparent {
-            headers = headers.insert(Header {
-                key: TRACEPARENT_HEADER,
-                value: Some(tp.as_bytes()),
-            });
-        }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
-            .key(outputs.bytes(&pending.key))
-            .headers(headers);
-        if let Some(p) = pending.partition {
-            record = record.partition(p);
-        }
-        if let Some(payload) = &pending.payload {
-            record = record.payload(outputs.bytes(payload));
-        }
-        self.shared.producer.send(record).await
-    }
-
-    async fn dead_letter(
-        &self,
-        message: &OwnedMessage,
-        input: &InputMessage<'_>,
-        error: &HandleError,
-        attempts: u32,
-    ) -> (IntCounter, DeliveryFuture) {
-        let letter = DeadLetter {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: input.offset,
-            timestamp_ms: input.timestamp_ms,
-            group: &self.shared.group,
-            error_kind: error.kind(),
-            error_message: error.message(),
-            attempts,
-        };
-        let dlq_headers = letter.headers();
-        let original = message.headers();
-        let mut headers = OwnedHeaders::new_with_capacity(dlq_headers.len() + original.map_or(0, |h| h.count()));
-        if let Some(original) = original {
-            for h in original.iter() {
-                headers = headers.insert(Header {
-                    key: h.key,
-                    value: h.value,
-                });
-            }
-        }
-        for (key, value) in &dlq_headers {
-            headers = headers.insert(Header {
-                key,
-                value: Some(value.as_bytes()),
-            });
-        }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.dlq_topic).headers(headers);
-        if let Some(key) = input.key {
-            record = record.key(key);
-        }
-        if let Some(payload) = input.payload {
-            record = record.payload(payload);
-        }
-        self.shared
-            .metrics
-            .dlq
-            .with_label_values(&[&self.topic, error.kind()])
-            .inc();
-        let counter = self.shared.producer.produced_counter(&self.dlq_topic);
-        (counter, self.shared.producer.send(record).await)
-    }
-}
-
-impl ProducedCounters {
-    fn get(&mut self, producer: &Producer, outputs: &Outputs, topic: u16) -> IntCounter {
-        let i = topic as usize;
-        if self.0.len() <= i {
-            self.0.resize(i + 1, None);
-        }
-        self.0[i]
-            .get_or_insert_with(|| producer.produced_counter(outputs.topic(topic)))
-            .clone()
-    }
-}
-
-/// Resolves to the input offset once every delivery is acknowledged, or `None` when abandoned.
-async fn acknowledge(
-    producer: Producer,
-    deliveries: Vec<(IntCounter, DeliveryFuture)>,
-    offset: i64,
-    abandon: CancellationToken,
-) -> Option<i64> {
-    for (counter, delivery) in deliveries {
-        producer.acknowledged(delivery, &abandon).await.ok()?;
-        counter.inc();
-    }
-    Some(offset)
-}
-
-fn header_str<'m>(message: &'m OwnedMessage, key: &str) -> Option<&'m str> {
-    message
-        .headers()?
-        .iter()
-        .find(|h| h.key == key)
-        .and_then(|h| h.value)
-        .and_then(|v| std::str::from_utf8(v).ok())
 }

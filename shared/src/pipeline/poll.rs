@@ -20,7 +20,7 @@ const TICK: Duration = Duration::from_millis(5);
 
 /// Runs until `shutdown`, then drains within `grace`. Returns whether the drain was clean.
 pub(crate) fn poll_loop<H: Handler>(
-    consumer: BaseConsumer<PipelineContext<H>>,
+    consumer: Arc<BaseConsumer<PipelineContext<H>>>,
     dispatcher: Arc<Dispatcher<H>>,
     producer: Producer,
     health: Health,
@@ -53,7 +53,8 @@ pub(crate) fn poll_loop<H: Handler>(
         tracing::warn!(error = %e, "producer flush incomplete");
     }
     consumer.unsubscribe();
-    // Serve the revoke callback of the unsubscribe, then leave the group when dropped.
+    // Serve the revoke callback of the unsubscribe, then leave the group when dropped (the
+    // partition tasks, which hold it through their queues, have ended).
     let _ = consumer.poll(Duration::from_millis(100));
     drop(consumer);
     clean

@@ -94,6 +94,7 @@ impl PatternSubscription {
                     dlq_topic: Arc::from(dlq_topic(topic)),
                     changelog_topic: None,
                     raw: self.filter.is_raw(topic),
+                    delay: None,
                 })
                 .collect(),
         );
