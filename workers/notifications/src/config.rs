@@ -53,7 +53,7 @@ pub struct NotificationsConfig {
     pub recipients_file: PathBuf,
     /// Extra trusted CA certificates (PEM) for every provider, e.g. an egress gateway's.
     #[arg(long, env = "NOTIFY_CA_FILE")]
-    pub ca_file: Option<PathBuf>,
+    pub provider_ca_file: Option<PathBuf>,
 
     /// SMTP relay host; email is disabled without it.
     #[arg(long, env = "SMTP_HOST")]
@@ -229,7 +229,7 @@ impl NotificationsConfig {
     fn http(&self, timeout_ms: u64) -> HttpSettings {
         HttpSettings {
             timeout: Duration::from_millis(timeout_ms),
-            ca_file: self.ca_file.clone(),
+            ca_file: self.provider_ca_file.clone(),
         }
     }
 
@@ -246,7 +246,7 @@ impl NotificationsConfig {
                 ));
             }
         };
-        let ca_pem = match &self.ca_file {
+        let ca_pem = match &self.provider_ca_file {
             Some(path) => Some(read_file("CA", path)?),
             None => None,
         };
