@@ -10,7 +10,7 @@ use notifications::events::{Contact, NotificationSent};
 use shared::events::{AuditEvent, PaymentProcessed};
 use testkit::kafka::decode;
 
-use crate::support::{Setup, eventually, metric, request};
+use crate::support::{Setup, eventually, metric, request, save_scrape};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_and_a_payment_reach_every_provider_once_with_their_idempotency_keys() {
@@ -155,6 +155,8 @@ async fn a_request_and_a_payment_reach_every_provider_once_with_their_idempotenc
         1.0,
         "the payee has no address"
     );
+    // Sent, skipped, duplicates, delivery latency: kept for the dashboard check.
+    save_scrape(&worker, "notifications").await;
     let (code, _) = worker.terminate(Duration::from_secs(30)).await;
     assert_eq!(code, Some(0));
 }

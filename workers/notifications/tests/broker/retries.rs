@@ -10,7 +10,7 @@ use notifications::events::{Contact, NotificationFailed, NotificationSent};
 use notifications::testsupport::http::{Reply, sms_responder};
 use testkit::kafka::decode;
 
-use crate::support::{SMS_SID, SMS_TOKEN, Setup, eventually, metric, request, webhook_contact};
+use crate::support::{SMS_SID, SMS_TOKEN, Setup, eventually, metric, request, save_scrape, webhook_contact};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_provider_goes_through_the_retry_topics_to_the_dlq_while_others_are_delivered() {
@@ -100,6 +100,8 @@ async fn a_failing_provider_goes_through_the_retry_topics_to_the_dlq_while_other
         1.0,
         "breaker open"
     );
+    // Failures, retries, an open breaker and a retries_exhausted dead letter: kept for the alert check.
+    save_scrape(&worker, "notifications-retries").await;
 
     // The provider recovers; after the cool-down one probe goes through and closes the breaker.
     s.sms.respond_with(sms_responder(SMS_SID.into(), SMS_TOKEN.into()));

@@ -203,6 +203,15 @@ pub(crate) async fn eventually<T>(timeout: Duration, mut probe: impl FnMut() -> 
     }
 }
 
+/// Saves the worker's `/metrics` as `target/metrics-scrape/<name>.txt`: `make lint-deploy` checks
+/// every metric the notifications dashboard and alerts use against these scrapes.
+pub(crate) async fn save_scrape(worker: &Worker, name: &str) {
+    let (_, body) = worker.get("/metrics").await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/metrics-scrape");
+    std::fs::create_dir_all(&dir).expect("scrape dir");
+    std::fs::write(dir.join(format!("{name}.txt")), body).expect("write scrape");
+}
+
 /// One metric sample from the worker's `/metrics`, 0 when absent.
 pub(crate) async fn metric(worker: &Worker, series: &str) -> f64 {
     let (_, body) = worker.get("/metrics").await;
