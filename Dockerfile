@@ -22,8 +22,8 @@
 
 ARG RUST_VERSION=1.95
 # The worker binaries to build: package name = binary name = worker name. Adding a worker is
-# adding its name here.
-ARG WORKERS="payments"
+# adding its name here. Default: every worker the Helm chart enables by default.
+ARG WORKERS="payments ledger notifications audit"
 # The binary ENTRYPOINT runs (the chart overrides it with `command` per worker).
 ARG DEFAULT_WORKER=payments
 
@@ -72,6 +72,12 @@ LABEL org.opencontainers.image.title="paystream" \
       org.opencontainers.image.description="paystream Kafka stream-processing workers" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=builder /out/bin/ /usr/local/bin/
+# The notifications worker's default files (its flags' defaults point here): templates, rules, and
+# a recipients file without accounts. Read-only, world-readable; the chart can mount rules.yaml or
+# recipients.yaml over them (notifications.files).
+COPY workers/notifications/templates/ /etc/paystream/notifications/templates/
+COPY workers/notifications/config/rules.yaml /etc/paystream/notifications/rules.yaml
+COPY workers/notifications/config/recipients.image.yaml /etc/paystream/notifications/recipients.yaml
 # Numeric UID/GID so `runAsNonRoot` can be verified by the kubelet without /etc/passwd.
 USER 65532:65532
 # Health and metrics: /livez, /readyz, /metrics.

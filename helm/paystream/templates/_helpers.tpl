@@ -144,8 +144,9 @@ strimzi.users.enabled (named after the user, key `password`), else kafka.existin
 {{- end }}
 
 {{/*
-Internal topic names of one worker (topics.internal, sorted by env var), as a JSON list: topics the
-worker both writes and reads itself (the ledger's repartition topics). Empty for most workers.
+Internal topic names of one worker (topics.internal sorted by env var, then the retry topics), as a
+JSON list: topics the worker both writes and reads itself (the ledger's repartition topics,
+notifications' retry tiers). Empty for most workers.
 */}}
 {{- define "paystream.topics.internal" -}}
 {{- $internal := default (dict) .w.topics.internal }}
@@ -153,7 +154,23 @@ worker both writes and reads itself (the ledger's repartition topics). Empty for
 {{- range $env := keys $internal | sortAlpha }}
 {{- $out = append $out (index $internal $env) }}
 {{- end }}
+{{- $out = concat $out (include "paystream.topics.retry" . | fromJsonArray) }}
 {{- toJson ($out | uniq) }}
+{{- end }}
+
+{{/*
+Retry topics of one worker, as a JSON list in tier order: `<retry.topicPrefix><delay>` for each of
+retry.delays (the notifications worker's retry tiers, which it writes and reads itself after the
+delay). Empty for a worker without a `retry` block.
+*/}}
+{{- define "paystream.topics.retry" -}}
+{{- $out := list }}
+{{- with .w.retry }}
+{{- range $d := .delays }}
+{{- $out = append $out (printf "%s%s" $.w.retry.topicPrefix $d) }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
 {{- end }}
 
 {{/*
@@ -192,7 +209,7 @@ then topics.internal. Dead-letter topics, changelogs and the KEDA partition boun
 
 {{/*
 Inputs of one worker that have a state store, as a JSON list: every named input (consumes and
-internal) of a stateful worker except those whose env var is in statelessInputs; empty when
+internal) and every retry topic of a stateful worker except those whose env var is in statelessInputs; empty when
 stateless. Pattern inputs (topics.patternInputs) never have one. This mirrors the worker's
 `InputTopic::stateful` / `stateless` declarations.
 */}}
@@ -207,6 +224,7 @@ stateless. Pattern inputs (topics.patternInputs) never have one. This mirrors th
 {{- range $env := keys (default (dict) .w.topics.internal) | sortAlpha }}
 {{- if not (has $env $skip) }}{{ $out = append $out (index $byEnv $env) }}{{ end }}
 {{- end }}
+{{- $out = concat $out (include "paystream.topics.retry" . | fromJsonArray) }}
 {{- end }}
 {{- toJson ($out | uniq) }}
 {{- end }}
@@ -288,6 +306,7 @@ the paths of their mounted files.
 {{- end }}
 {{- $_ := set $env "SHUTDOWN_GRACE_SECONDS" (toString $rt.shutdownGraceSeconds) }}
 {{- $_ := set $env "MAX_IN_FLIGHT" (toString $rt.maxInFlight) }}
+{{- $_ := set $env "MAX_CONCURRENT_PER_PARTITION" (toString $rt.maxConcurrentPerPartition) }}
 {{- $_ := set $env "RETRY_MAX_ATTEMPTS" (toString $rt.retry.maxAttempts) }}
 {{- $_ := set $env "RETRY_INITIAL_BACKOFF_MS" (toString $rt.retry.initialBackoffMs) }}
 {{- $_ := set $env "RETRY_MAX_BACKOFF_MS" (toString $rt.retry.maxBackoffMs) }}
@@ -311,10 +330,155 @@ the paths of their mounted files.
 {{- if eq .name "ledger" }}
 {{- $_ := set $env "LEDGER_OVERDRAFT_ALLOWED_PREFIXES" (join "," .w.config.overdraftAllowedPrefixes) }}
 {{- end }}
+{{- if eq .name "notifications" }}
+{{- $c := .w.config }}
+{{- $f := include "paystream.notifications.files" . | fromJson }}
+{{- $_ := set $env "TOPIC_RETRY_PREFIX" .w.retry.topicPrefix }}
+{{- $_ := set $env "NOTIFICATION_RETRY_DELAYS" (join "," .w.retry.delays) }}
+{{- $_ := set $env "NOTIFY_TEMPLATES_DIR" "/etc/paystream/notifications/templates" }}
+{{- $_ := set $env "NOTIFY_RULES_FILE" "/etc/paystream/notifications/rules.yaml" }}
+{{- $_ := set $env "NOTIFY_RECIPIENTS_FILE" "/etc/paystream/notifications/recipients.yaml" }}
+{{- $_ := set $env "NOTIFY_FALLBACK_LOCALE" $c.fallbackLocale }}
+{{- range $s := $f.secrets }}
+{{- $_ := set $env $s.env (printf "%s/%s" $s.dir $s.file) }}
+{{- end }}
+{{- with $c.email }}
+{{- if .host }}
+{{- $_ := set $env "SMTP_HOST" .host }}
+{{- if .port }}{{ $_ := set $env "SMTP_PORT" (toString .port) }}{{ end }}
+{{- $_ := set $env "SMTP_MODE" .mode }}
+{{- if .allowInsecure }}{{ $_ := set $env "SMTP_ALLOW_INSECURE" "true" }}{{ end }}
+{{- if .username }}{{ $_ := set $env "SMTP_USERNAME" .username }}{{ end }}
+{{- $_ := set $env "SMTP_FROM" .from }}
+{{- $_ := set $env "SMTP_TIMEOUT_MS" (toString .timeoutMs) }}
+{{- end }}
+{{- end }}
+{{- with $c.sms }}
+{{- if .baseUrl }}
+{{- $_ := set $env "SMS_BASE_URL" .baseUrl }}
+{{- $_ := set $env "SMS_ACCOUNT_SID" .accountSid }}
+{{- if .from }}{{ $_ := set $env "SMS_FROM" .from }}{{ end }}
+{{- if .messagingServiceSid }}{{ $_ := set $env "SMS_MESSAGING_SERVICE_SID" .messagingServiceSid }}{{ end }}
+{{- $_ := set $env "SMS_TIMEOUT_MS" (toString .timeoutMs) }}
+{{- end }}
+{{- end }}
+{{- with $c.push }}
+{{- if .baseUrl }}
+{{- $_ := set $env "PUSH_BASE_URL" .baseUrl }}
+{{- $_ := set $env "PUSH_PROJECT_ID" .projectId }}
+{{- $_ := set $env "PUSH_TIMEOUT_MS" (toString .timeoutMs) }}
+{{- end }}
+{{- end }}
+{{- if $c.webhook.secret.name }}
+{{- $_ := set $env "WEBHOOK_TIMEOUT_MS" (toString $c.webhook.timeoutMs) }}
+{{- end }}
+{{- $_ := set $env "BREAKER_THRESHOLD" (toString $c.breaker.threshold) }}
+{{- $_ := set $env "BREAKER_COOL_DOWN_MS" (toString $c.breaker.coolDownMs) }}
+{{- range $ch := list "email" "sms" "push" "webhook" }}
+{{- $_ := set $env (printf "RATE_LIMIT_%s_PER_SECOND" (upper $ch)) (toString (index $c.rateLimitsPerSecond $ch)) }}
+{{- end }}
+{{- end }}
 {{- range $k, $val := .w.extraEnv }}
 {{- $_ := set $env $k (toString $val) }}
 {{- end }}
 {{- toJson $env }}
+{{- end }}
+
+{{/*
+The notifications worker's mounted files, as JSON {"secrets": [...], "configFiles": [...]}:
+`secrets` lists each configured provider Secret as {volume, secret, key, dir, file, env} (mounted
+read-only at dir, its key as `file`; `env` is the *_FILE variable pointing at it); `configFiles`
+lists the file names (rules.yaml, recipients.yaml) whose content files.<name> overrides, mounted
+from the `<fullname>-notifications-files` ConfigMap over the image's file.
+*/}}
+{{- define "paystream.notifications.files" -}}
+{{- $c := .w.config }}
+{{- $dir := "/var/run/secrets/paystream/notifications" }}
+{{- $secrets := list }}
+{{- if $c.providerCa.secretName }}
+{{- $secrets = append $secrets (dict "volume" "notify-provider-ca" "secret" $c.providerCa.secretName "key" $c.providerCa.key "dir" (printf "%s/provider-ca" $dir) "file" "ca.crt" "env" "NOTIFY_CA_FILE") }}
+{{- end }}
+{{- if and $c.email.host $c.email.passwordSecret.name }}
+{{- $secrets = append $secrets (dict "volume" "notify-smtp" "secret" $c.email.passwordSecret.name "key" $c.email.passwordSecret.key "dir" (printf "%s/smtp" $dir) "file" "password" "env" "SMTP_PASSWORD_FILE") }}
+{{- end }}
+{{- if and $c.sms.baseUrl $c.sms.authTokenSecret.name }}
+{{- $secrets = append $secrets (dict "volume" "notify-sms" "secret" $c.sms.authTokenSecret.name "key" $c.sms.authTokenSecret.key "dir" (printf "%s/sms" $dir) "file" "auth-token" "env" "SMS_AUTH_TOKEN_FILE") }}
+{{- end }}
+{{- if and $c.push.baseUrl $c.push.tokenSecret.name }}
+{{- $secrets = append $secrets (dict "volume" "notify-push" "secret" $c.push.tokenSecret.name "key" $c.push.tokenSecret.key "dir" (printf "%s/push" $dir) "file" "token" "env" "PUSH_TOKEN_FILE") }}
+{{- end }}
+{{- if $c.webhook.secret.name }}
+{{- $secrets = append $secrets (dict "volume" "notify-webhook" "secret" $c.webhook.secret.name "key" $c.webhook.secret.key "dir" (printf "%s/webhook" $dir) "file" "secret" "env" "WEBHOOK_SECRET_FILE") }}
+{{- end }}
+{{- $files := list }}
+{{- range $name := list "rules" "recipients" }}
+{{- if index $.w.files $name }}{{ $files = append $files (printf "%s.yaml" $name) }}{{ end }}
+{{- end }}
+{{- toJson (dict "secrets" $secrets "configFiles" $files) }}
+{{- end }}
+
+{{/*
+The TCP ports of the notifications worker's configured providers, as a sorted JSON list: the SMTP
+port (explicit, else the mode's default), the port of sms/push baseUrl (explicit, else 443 for
+https and 80 for http), and webhook.ports when webhooks are on. Empty when no channel is configured.
+*/}}
+{{- define "paystream.notifications.providerPorts" -}}
+{{- $c := .w.config }}
+{{- $ports := list }}
+{{- if $c.email.host }}
+{{- $ports = append $ports (int (default (get (dict "starttls" 587 "tls" 465 "plain" 25) $c.email.mode) $c.email.port)) }}
+{{- end }}
+{{- range $url := list $c.sms.baseUrl $c.push.baseUrl }}
+{{- if $url }}
+{{- $u := urlParse $url }}
+{{- $hostPort := splitList ":" $u.host }}
+{{- if gt (len $hostPort) 1 }}
+{{- $ports = append $ports (int (last $hostPort)) }}
+{{- else }}
+{{- $ports = append $ports (ternary 80 443 (eq $u.scheme "http")) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $c.webhook.secret.name }}
+{{- range $p := $c.webhook.ports }}{{ $ports = append $ports (int $p) }}{{ end }}
+{{- end }}
+{{- toJson ($ports | uniq | sortAlpha) }}
+{{- end }}
+
+{{/*
+Checks of the notifications block that fail the render, mirroring what the worker refuses at
+startup (exit 64): retry delays must grow; a configured channel needs its companion settings.
+*/}}
+{{- define "paystream.notifications.validate" -}}
+{{- $c := .w.config }}
+{{- $last := 0 }}
+{{- range $d := .w.retry.delays }}
+{{- $n := int (trimSuffix "s" (trimSuffix "m" (trimSuffix "h" $d))) }}
+{{- $secs := mul $n (get (dict "s" 1 "m" 60 "h" 3600) (substr (int (sub (len $d) 1)) (len $d) $d)) }}
+{{- if le (int $secs) (int $last) }}
+{{- fail (printf "notifications.retry.delays: %s is not longer than the tier before it; tiers must grow" $d) }}
+{{- end }}
+{{- $last = $secs }}
+{{- end }}
+{{- if $c.email.host }}
+{{- if ne (not $c.email.username) (not $c.email.passwordSecret.name) }}
+{{- fail "notifications.config.email: username and passwordSecret.name go together (SMTP AUTH needs both)" }}
+{{- end }}
+{{- if and (eq $c.email.mode "plain") (not $c.email.allowInsecure) }}
+{{- fail "notifications.config.email.mode=plain is unencrypted: it needs email.allowInsecure=true (development only)" }}
+{{- end }}
+{{- end }}
+{{- if $c.sms.baseUrl }}
+{{- if or (not $c.sms.accountSid) (not $c.sms.authTokenSecret.name) }}
+{{- fail "notifications.config.sms.baseUrl needs sms.accountSid and sms.authTokenSecret.name" }}
+{{- end }}
+{{- if eq (not $c.sms.from) (not $c.sms.messagingServiceSid) }}
+{{- fail "notifications.config.sms.baseUrl needs exactly one of sms.from and sms.messagingServiceSid" }}
+{{- end }}
+{{- end }}
+{{- if and $c.push.baseUrl (or (not $c.push.projectId) (not $c.push.tokenSecret.name)) }}
+{{- fail "notifications.config.push.baseUrl needs push.projectId and push.tokenSecret.name" }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -350,6 +514,14 @@ needs the explicit development switch (the runtime refuses it too, with exit cod
 {{- end }}
 {{- if gt (len (values $parts | uniq)) 1 }}
 {{- fail (printf "%s: the internal topics must have the same partition count (strimzi.topics.overrides), have %s" .name (toJson $parts)) }}
+{{- end }}
+{{- range $t := include "paystream.topics.retry" . | fromJsonArray }}
+{{- if hasKey $seen $t }}
+{{- fail (printf "%s: retry topic %s is also configured as %s; every topic of a worker has one role" $.name $t (index $seen $t)) }}
+{{- end }}
+{{- end }}
+{{- if eq .name "notifications" }}
+{{- include "paystream.notifications.validate" . }}
 {{- end }}
 {{- if and (has .root.Values.kafka.securityProtocol (list "PLAINTEXT" "SASL_PLAINTEXT")) (not .root.Values.kafka.allowInsecureDev) }}
 {{- fail (printf "kafka.securityProtocol=%s is unencrypted: it needs kafka.allowInsecureDev=true (local development only)" .root.Values.kafka.securityProtocol) }}

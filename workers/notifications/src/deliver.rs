@@ -1,0 +1,97 @@
+//! The deferred work of one input: its deliveries, sent concurrently (one message can notify
+//! several channels), each through its channel's circuit breaker and rate limit. Runs outside
+//! the partition task's critical path; the handler's `resume` records what came of it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::breaker::Breaker;
+use crate::channel::Channel;
+use crate::events::DeliveryAttempt;
+use crate::metrics::NotificationMetrics;
+use crate::ratelimit::RateLimit;
+use crate::send::{SendOutcome, Senders};
+
+/// Reason: the channel's breaker is open, the provider was not called.
+pub const REASON_CIRCUIT_OPEN: &str = "circuit_open";
+
+/// Everything sending needs, shared by every partition.
+#[derive(Debug)]
+pub struct Dispatch {
+    /// Configured senders.
+    pub senders: Senders,
+    /// One breaker per channel.
+    pub breakers: BTreeMap<Channel, Breaker>,
+    /// Rate limits of the limited channels.
+    pub rate_limits: BTreeMap<Channel, RateLimit>,
+    /// Metrics.
+    pub metrics: NotificationMetrics,
+}
+
+/// One delivery and what came of its attempt.
+#[derive(Debug)]
+pub struct Attempted {
+    /// The delivery.
+    pub job: DeliveryAttempt,
+    /// Its channel.
+    pub channel: Channel,
+    /// The outcome.
+    pub outcome: SendOutcome,
+    /// Provider call duration, ms (0 when not called).
+    pub latency_ms: i64,
+    /// When the attempt ended, Unix ms.
+    pub at_ms: i64,
+}
+
+impl Dispatch {
+    /// Attempts every delivery, concurrently.
+    pub async fn deliver_all(self: Arc<Self>, jobs: Vec<(Channel, DeliveryAttempt)>) -> Vec<Attempted> {
+        futures::future::join_all(jobs.into_iter().map(|(channel, job)| self.deliver(channel, job))).await
+    }
+
+    async fn deliver(&self, channel: Channel, job: DeliveryAttempt) -> Attempted {
+        let breaker = self.breakers.get(&channel);
+        let allowed = breaker.is_none_or(|b| b.allow(Instant::now()));
+        let (outcome, latency_ms) = if allowed {
+            if let Some(limit) = self.rate_limits.get(&channel) {
+                limit.acquire().await;
+            }
+            let started = Instant::now();
+            let outcome = match job.delivery() {
+                Ok(delivery) => self.senders.send(&delivery).await,
+                Err(e) => SendOutcome::permanent("unknown_channel", e.to_string()),
+            };
+            let elapsed = started.elapsed();
+            self.metrics.observe(channel, elapsed.as_secs_f64());
+            if let Some(b) = breaker {
+                match outcome {
+                    SendOutcome::Retryable { .. } => b.on_failure(Instant::now()),
+                    // A refusal (4xx) is the provider working: it does not open the breaker.
+                    SendOutcome::Sent { .. } | SendOutcome::Permanent { .. } => b.on_success(),
+                }
+            }
+            (outcome, elapsed.as_millis() as i64)
+        } else {
+            let outcome = SendOutcome::retry(REASON_CIRCUIT_OPEN, format!("the {channel} circuit breaker is open"));
+            (outcome, 0)
+        };
+        if let Some(b) = breaker {
+            self.metrics.circuit(channel, b.state(Instant::now()));
+        }
+        tracing::debug!(channel = channel.as_str(), key = %job.idempotency_key, outcome = outcome.reason(), latency_ms, "delivery attempted");
+        Attempted {
+            job,
+            channel,
+            outcome,
+            latency_ms,
+            at_ms: now_ms(),
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
