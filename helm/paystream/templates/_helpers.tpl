@@ -371,6 +371,9 @@ the paths of their mounted files.
 {{- end }}
 {{- if $c.webhook.secret.name }}
 {{- $_ := set $env "WEBHOOK_TIMEOUT_MS" (toString $c.webhook.timeoutMs) }}
+{{- with $c.webhook.allowedHosts }}
+{{- $_ := set $env "WEBHOOK_ALLOWED_HOSTS" (join "," .) }}
+{{- end }}
 {{- end }}
 {{- $_ := set $env "BREAKER_THRESHOLD" (toString $c.breaker.threshold) }}
 {{- $_ := set $env "BREAKER_COOL_DOWN_MS" (toString $c.breaker.coolDownMs) }}

@@ -118,6 +118,10 @@ pub struct NotificationsConfig {
     /// Timeout of one webhook request, ms.
     #[arg(long, env = "WEBHOOK_TIMEOUT_MS", default_value_t = 5_000)]
     pub webhook_timeout_ms: u64,
+    /// Hosts webhooks may go to, comma-separated (`hooks.example.com`, `.example.com` for
+    /// subdomains); empty: any host. Webhook URLs come from requests: set this in production.
+    #[arg(long, env = "WEBHOOK_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub webhook_allowed_hosts: Vec<String>,
 
     /// Consecutive retryable failures that open a channel's circuit breaker.
     #[arg(long, env = "BREAKER_THRESHOLD", default_value_t = 5)]
@@ -317,7 +321,7 @@ impl NotificationsConfig {
         };
         let secret = read_secret_file("webhook secret", file)?;
         WebhookSender::new(&self.http(self.webhook_timeout_ms), secret.into_bytes())
-            .map(Some)
+            .map(|sender| Some(sender.with_allowed_hosts(self.webhook_allowed_hosts.clone())))
             .map_err(|source| ConfigError::Http {
                 channel: Channel::Webhook,
                 source,

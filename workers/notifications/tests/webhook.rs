@@ -191,3 +191,17 @@ async fn https_works_with_a_custom_ca_and_an_unknown_ca_is_a_tls_failure() {
     );
     assert_eq!(sink.requests().len(), 1, "the untrusted attempt sent nothing");
 }
+
+#[tokio::test]
+async fn a_host_off_the_allow_list_is_refused_without_a_request() {
+    let sink = WebhookSink::start(SECRET).await.expect("sink");
+    let url = sink.url();
+    let fenced =
+        sender(Duration::from_secs(5)).with_allowed_hosts(vec!["hooks.example.test".into(), ".partner.test".into()]);
+    let outcome = fenced.send(&delivery(&url)).await;
+    assert_eq!(outcome.reason(), "host_not_allowed", "{outcome:?}");
+    assert!(sink.received().is_empty(), "nothing was sent to a host off the list");
+    let open = sender(Duration::from_secs(5)).with_allowed_hosts(vec!["127.0.0.1".into()]);
+    assert_eq!(open.send(&delivery(&url)).await.reason(), "sent");
+    assert_eq!(sink.received().len(), 1);
+}

@@ -24,10 +24,16 @@ struct Payload<'a> {
     body: &'a str,
 }
 
+/// Reason: the webhook URL's host is not on the allow-list.
+pub const REASON_HOST_NOT_ALLOWED: &str = "host_not_allowed";
+
 /// Sends signed webhooks.
 pub struct WebhookSender {
     client: HttpClient,
     secret: Vec<u8>,
+    /// Hosts a webhook may go to (`example.com`, or `.example.com` for its subdomains); empty:
+    /// any. Webhook URLs come from requests, so this keeps them off internal services.
+    allowed_hosts: Vec<String>,
 }
 
 impl std::fmt::Debug for WebhookSender {
@@ -44,7 +50,23 @@ impl WebhookSender {
         Ok(WebhookSender {
             client: HttpClient::new(settings)?,
             secret,
+            allowed_hosts: Vec::new(),
         })
+    }
+
+    /// Only these hosts (exact, or `.suffix` for subdomains) may receive webhooks.
+    pub fn with_allowed_hosts(mut self, hosts: Vec<String>) -> WebhookSender {
+        self.allowed_hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
+        self
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.allowed_hosts.is_empty()
+            || self
+                .allowed_hosts
+                .iter()
+                .any(|a| *a == host || (a.starts_with('.') && host.ends_with(a.as_str())))
     }
 
     /// POSTs `d` to `d.address`.
@@ -53,6 +75,13 @@ impl WebhookSender {
             Ok(u) => u,
             Err(e) => return SendOutcome::permanent(REASON_INVALID_ADDRESS, format!("webhook {e}")),
         };
+        let host = url.host().unwrap_or_default();
+        if !self.allows(host) {
+            return SendOutcome::permanent(
+                REASON_HOST_NOT_ALLOWED,
+                format!("webhook host {host} is not in --webhook-allowed-hosts"),
+            );
+        }
         let payload = Payload {
             notification_id: d.notification_id,
             idempotency_key: d.idempotency_key,
@@ -84,5 +113,30 @@ impl WebhookSender {
             ),
             Err(outcome) => outcome,
         }
+    }
+}
+
+#[cfg(test)]
+mod allow_list_tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn hosts_match_exactly_or_by_a_dotted_suffix_case_insensitively() {
+        let settings = HttpSettings {
+            timeout: Duration::from_secs(1),
+            ca_file: None,
+        };
+        let sender = WebhookSender::new(&settings, b"s".to_vec())
+            .expect("sender")
+            .with_allowed_hosts(vec!["Hooks.Example.com".into(), ".partner.test".into()]);
+        assert!(sender.allows("hooks.example.com"));
+        assert!(sender.allows("eu.partner.test"));
+        assert!(!sender.allows("partner.test"), "a suffix entry covers subdomains only");
+        assert!(!sender.allows("evilpartner.test"));
+        assert!(!sender.allows("10.0.0.1"));
+        let open = WebhookSender::new(&settings, b"s".to_vec()).expect("sender");
+        assert!(open.allows("anything.internal"), "an empty list allows any host");
     }
 }
