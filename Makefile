@@ -13,7 +13,8 @@ RUN_STACK_DIR ?= target/devstack-run
 NEXTEST_ARGS ?=
 # Extra arguments for the demo, e.g. DEMO_ARGS="--rate 100 --seed 42".
 DEMO_ARGS ?=
-# Number of events `make bench` preloads per case (payment requests, transaction requests).
+# Number of events `make bench` preloads per case (payment requests, transaction requests,
+# notification requests per concurrency level).
 BENCH_EVENTS ?= 50000
 
 .PHONY: help
@@ -63,9 +64,9 @@ k8s: ## Regenerate k8s/ from the chart with the production values
 	shared/deploy-check/lint-deploy.sh --write-k8s
 
 .PHONY: bench
-bench: install-broker ## Benchmarks: payments and ledger workers vs raw passthrough on the local broker (prints tables)
-	cargo build --release -p bench -p payments -p ledger -p devstack
-	./target/release/devstack exec --dir target/devstack-bench -- ./target/release/bench --events $(BENCH_EVENTS) --payments-bin target/release/payments --ledger-bin target/release/ledger
+bench: install-broker ## Benchmarks: payments, ledger and notifications workers vs raw passthrough on the local broker (prints tables)
+	cargo build --release -p bench -p payments -p ledger -p notifications -p devstack
+	./target/release/devstack exec --dir target/devstack-bench -- ./target/release/bench --events $(BENCH_EVENTS) --payments-bin target/release/payments --ledger-bin target/release/ledger --notifications-bin target/release/notifications
 
 .PHONY: clean
 clean: ## Remove build output and local stack state

@@ -1,5 +1,6 @@
-//! The command line. `bench --events N --payments-bin PATH --ledger-bin PATH` runs the whole
-//! benchmark (what `make bench` does; `--cases ledger` runs one case); `bench passthrough …` is the
+//! The command line. `bench --events N --payments-bin PATH --ledger-bin PATH --notifications-bin
+//! PATH` runs the whole benchmark (what `make bench` does; `--cases ledger` runs one case);
+//! `bench passthrough …` is the
 //! raw passthrough case, which the benchmark starts as its own child process so its CPU and memory
 //! are measured like the worker's.
 //! Connection settings come from the same environment variables the workers read.
@@ -11,11 +12,11 @@ use shared::config::{KafkaConfig, RegistryConfig};
 
 use crate::error::BenchError;
 
-/// `bench`: payments and ledger workers vs raw passthrough on the local broker.
+/// `bench`: payments, ledger and notifications workers vs raw passthrough on the local broker.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "bench",
-    about = "paystream benchmark: payments and ledger workers vs raw rdkafka passthrough"
+    about = "paystream benchmark: payments, ledger and notifications workers vs raw rdkafka passthrough"
 )]
 pub struct Cli {
     /// A case run as a child process (the benchmark starts it itself).
@@ -46,17 +47,20 @@ pub enum Case {
     Payments,
     /// The ledger worker on its transaction requests.
     Ledger,
+    /// The notifications worker on webhook requests, swept over its per-partition concurrency.
+    Notifications,
 }
 
 /// Settings of a benchmark run.
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Inputs preloaded and processed by each case (payment requests; for the ledger, transaction
-    /// requests).
+    /// requests; for notifications, webhook requests per concurrency level).
     #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub events: u64,
-    /// The cases to run, comma-separated, in this fixed order: passthrough, payments, ledger.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Case::Passthrough, Case::Payments, Case::Ledger])]
+    /// The cases to run, comma-separated, in this fixed order: passthrough, payments, ledger,
+    /// notifications.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Case::Passthrough, Case::Payments, Case::Ledger, Case::Notifications])]
     pub cases: Vec<Case>,
     /// Leave a case out of `--cases` (repeatable; for profiling one side).
     #[arg(long = "skip", value_enum)]
@@ -67,6 +71,21 @@ pub struct RunArgs {
     /// The ledger worker binary (build it with `--release`).
     #[arg(long, default_value = "target/release/ledger")]
     pub ledger_bin: PathBuf,
+    /// The notifications worker binary (build it with `--release`).
+    #[arg(long, default_value = "target/release/notifications")]
+    pub notifications_bin: PathBuf,
+    /// `MAX_CONCURRENT_PER_PARTITION` of each notifications level, comma-separated, run in order.
+    #[arg(long, value_delimiter = ',', default_values_t = [1usize, 8, 32, 128],
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    pub notifications_concurrency: Vec<usize>,
+    /// How long the notifications case's webhook sink waits before answering 200, ms (a
+    /// provider's latency).
+    #[arg(long, default_value_t = 20)]
+    pub notifications_delay_ms: u64,
+    /// Share of the notification requests (0 to 1) sent to a few shared recipient keys, whose
+    /// deliveries the worker runs one at a time.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub notifications_shared_keys: f64,
     /// Distinct payer accounts (default: events / 3, so the velocity rule rarely fires).
     #[arg(long)]
     pub payers: Option<u64>,
@@ -77,7 +96,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Bound on each case in seconds (default: max(120, events / 500); the ledger, which handles
-    /// about four messages per transaction, gets four times that).
+    /// about four messages per transaction, gets four times that; each notifications level gets
+    /// it plus twice its least delivery time at the sink's delay).
     #[arg(long)]
     pub timeout_seconds: Option<u64>,
     /// Extra `KEY=VALUE` environment for the workers, e.g. `MAX_IN_FLIGHT=20000`
@@ -124,6 +144,14 @@ impl RunArgs {
     /// Whether `case` runs.
     pub fn runs(&self, case: Case) -> bool {
         self.cases.contains(&case) && !self.skip.contains(&case)
+    }
+}
+
+/// Parses a fraction from 0 to 1.
+pub fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("{s:?} is not a fraction from 0 to 1")),
     }
 }
 
@@ -189,11 +217,17 @@ mod tests {
         assert_eq!(cli.run.timeout(Case::Payments), std::time::Duration::from_secs(120));
         assert_eq!(cli.run.timeout(Case::Ledger), std::time::Duration::from_secs(480));
         assert!(
-            [Case::Passthrough, Case::Payments, Case::Ledger]
+            [Case::Passthrough, Case::Payments, Case::Ledger, Case::Notifications]
                 .iter()
                 .all(|c| cli.run.runs(*c))
         );
         assert_eq!(cli.run.ledger_bin, PathBuf::from("target/release/ledger"));
+        assert_eq!(cli.run.notifications_bin, PathBuf::from("target/release/notifications"));
+        assert_eq!(cli.run.notifications_concurrency, [1, 8, 32, 128]);
+        assert_eq!(
+            (cli.run.notifications_delay_ms, cli.run.notifications_shared_keys),
+            (20, 0.0)
+        );
         let cli = Cli::try_parse_from([
             "bench",
             "--kafka-bootstrap-servers",
@@ -248,6 +282,22 @@ mod tests {
         let two = run(&["--cases", "passthrough,ledger", "--skip", "ledger"]).expect("two, one skipped");
         assert!(two.runs(Case::Passthrough) && !two.runs(Case::Ledger));
         assert!(run(&["--cases", "ledgr"]).is_err());
+        let ntf = run(&[
+            "--cases",
+            "notifications",
+            "--notifications-concurrency",
+            "4,64",
+            "--notifications-shared-keys",
+            "0.1",
+        ])
+        .expect("notifications only");
+        assert!(ntf.runs(Case::Notifications) && !ntf.runs(Case::Ledger));
+        assert_eq!(
+            (ntf.notifications_concurrency, ntf.notifications_shared_keys),
+            (vec![4, 64], 0.1)
+        );
+        assert!(run(&["--notifications-concurrency", "0"]).is_err());
+        assert!(run(&["--notifications-shared-keys", "1.5"]).is_err());
         assert!(run(&["--accounts", "1"]).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Just enough of the Prometheus text format to add up one counter over chosen label values —
-//! e.g. the records the worker got acknowledged on its outcome and dead-letter topics.
+//! e.g. the records the worker got acknowledged on its outcome and dead-letter topics — and to
+//! read a quantile off one histogram series, as `histogram_quantile` would.
 
 use std::collections::BTreeMap;
 
@@ -80,6 +81,49 @@ pub fn by_label(text: &str, metric: &str, label: &str) -> BTreeMap<String, f64> 
     sums
 }
 
+/// The cumulative buckets `(le, count)` of histogram `metric` (the `<metric>_bucket` series)
+/// whose `label` is `value`, by ascending `le`; `+Inf` is `f64::INFINITY`.
+pub fn histogram_buckets(text: &str, metric: &str, label: &str, value: &str) -> Vec<(f64, f64)> {
+    let series = format!("{metric}_bucket");
+    let mut buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(parse_sample)
+        .filter(|(name, labels, _)| *name == series && labels.iter().any(|(k, v)| *k == label && v == value))
+        .filter_map(|(_, labels, count)| {
+            let (_, le) = labels.into_iter().find(|(k, _)| *k == "le")?;
+            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+            Some((le, count))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    buckets
+}
+
+/// The `q`-quantile (0 to 1) of cumulative `buckets`, interpolated linearly inside the bucket it
+/// falls in (from 0 for the first bucket), like Prometheus' `histogram_quantile`; in the `+Inf`
+/// bucket it is the highest finite bound. `None` without observations.
+pub fn quantile(buckets: &[(f64, f64)], q: f64) -> Option<f64> {
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = q.clamp(0.0, 1.0) * total;
+    let (mut lower, mut below) = (0.0, 0.0);
+    for &(le, count) in buckets {
+        if count >= rank && count > below {
+            if le.is_infinite() {
+                return Some(lower);
+            }
+            return Some(lower + (le - lower) * (rank - below) / (count - below));
+        }
+        if le.is_finite() {
+            lower = le;
+        }
+        below = count;
+    }
+    Some(lower)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +175,40 @@ paystream_build_info{worker="payments",version="0.1.0"} 1
     fn garbled_lines_are_skipped() {
         let text = "m_total{topic=\"t\" 5\nm_total{topic=\"t\"} five\nm_total{topic=\"t\"} 4\n";
         assert_eq!(sum_by_label(text, "m_total", "topic", &["t"]), 4.0);
+    }
+
+    const HISTOGRAM: &str = "d_bucket{channel=\"webhook\",le=\"0.01\"} 0\nd_bucket{channel=\"webhook\",le=\"0.025\"} 80\n\
+d_bucket{channel=\"webhook\",le=\"+Inf\"} 100\nd_bucket{channel=\"webhook\",le=\"0.05\"} 100\n\
+d_bucket{channel=\"email\",le=\"0.01\"} 7\nd_sum{channel=\"webhook\"} 2\nd_count{channel=\"webhook\"} 100\n";
+
+    #[test]
+    fn histogram_buckets_are_one_series_sorted_by_bound() {
+        let buckets = histogram_buckets(HISTOGRAM, "d", "channel", "webhook");
+        assert_eq!(
+            buckets,
+            [(0.01, 0.0), (0.025, 80.0), (0.05, 100.0), (f64::INFINITY, 100.0)]
+        );
+        assert!(histogram_buckets(HISTOGRAM, "d", "channel", "sms").is_empty());
+    }
+
+    #[test]
+    fn quantiles_are_interpolated_inside_their_bucket() {
+        let buckets = histogram_buckets(HISTOGRAM, "d", "channel", "webhook");
+        let near = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+        // Rank 50 of 80 in (0.01, 0.025].
+        assert!(near(quantile(&buckets, 0.5), 0.01 + 0.015 * 50.0 / 80.0));
+        // Rank 99: 19 of 20 in (0.025, 0.05].
+        assert!(near(quantile(&buckets, 0.99), 0.025 + 0.025 * 19.0 / 20.0));
+        assert!(near(quantile(&[(0.1, 10.0), (f64::INFINITY, 10.0)], 0.5), 0.05));
+        assert_eq!(quantile(&[], 0.5), None);
+        assert_eq!(quantile(&[(0.1, 0.0), (f64::INFINITY, 0.0)], 0.5), None);
+    }
+
+    #[test]
+    fn a_quantile_in_the_open_bucket_is_the_highest_finite_bound() {
+        assert_eq!(
+            quantile(&[(0.1, 1.0), (1.0, 2.0), (f64::INFINITY, 10.0)], 0.99),
+            Some(1.0)
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! One benchmark run: fresh topics, the producer warm-up, the preloads, then each selected case
-//! (passthrough, payments, ledger, in that order); returns the printed report. Progress goes to
-//! stderr, the report to stdout.
+//! (passthrough, payments, ledger, notifications, in that order; notifications preloads its own
+//! input per level); returns the printed report. Progress goes to stderr, the report to stdout.
 
 use std::time::Duration;
 
@@ -128,6 +128,21 @@ pub async fn run(kafka: &KafkaConfig, args: &RunArgs) -> Result<Outcome, BenchEr
             Err(e) => failure = Some(e),
         }
     }
+    if args.runs(Case::Notifications) && failure.is_none() {
+        let sweep = crate::cases::notifications::Sweep {
+            bin: args.notifications_bin.clone(),
+            events: args.events,
+            concurrency: args.notifications_concurrency.clone(),
+            delay: Duration::from_millis(args.notifications_delay_ms),
+            shared_fraction: args.notifications_shared_keys,
+            partitions: PARTITIONS,
+            base_timeout: args.timeout(Case::Notifications),
+            extra_env: args.worker_env.clone(),
+        };
+        let run = crate::cases::notifications::run(kafka, &registry, &mut codec, &producer, &base, &sweep).await;
+        notes.push_str(&run.notes);
+        failure = run.failure;
+    }
     Ok(Outcome {
         report: report(&machine, &rows, &notes),
         failure,
@@ -161,10 +176,12 @@ pub struct Outcome {
     pub failure: Option<BenchError>,
 }
 
-/// The printed report: machine facts, the table, the cases' notes, and each worker's ratios to the
-/// passthrough when both ran.
+/// The printed report: machine facts, the table (when a case made rows), the cases' notes, and
+/// each worker's ratios to the passthrough when both ran.
 pub fn report(machine: &Machine, rows: &[Row], notes: &str) -> String {
-    let mut out = format!("{machine}\n\n{}{}{notes}", table(rows), idle_notes(rows));
+    // A run of the notifications case alone has no rows: its sweep table is in the notes.
+    let rows_table = if rows.is_empty() { String::new() } else { table(rows) };
+    let mut out = format!("{machine}\n\n{rows_table}{}{notes}", idle_notes(rows));
     let find = |case: &str| rows.iter().find(|r| r.case == case);
     for worker in ["payments", "ledger"] {
         if let (Some(w), Some(t)) = (find(worker), find("passthrough")) {

@@ -1,10 +1,11 @@
 //! The measured cases. Each runs as a child process and is measured the same way: the clock and
-//! the child's CPU counter start when it begins consuming (payments, ledger: `/readyz` turns 200,
-//! i.e. assigned and state restored; passthrough: its first assignment) and stop when every
-//! input's output is acknowledged; peak RSS is the child's `VmHWM` at that moment. Then it gets
-//! SIGTERM.
+//! the child's CPU counter start when it begins consuming (payments, ledger, notifications:
+//! `/readyz` turns 200, i.e. assigned and state restored; passthrough: its first assignment) and
+//! stop when every input's output is acknowledged; peak RSS is the child's `VmHWM` at that moment.
+//! Then it gets SIGTERM.
 
 pub mod ledger;
+pub mod notifications;
 pub mod passthrough;
 pub mod payments;
 pub mod worker;
