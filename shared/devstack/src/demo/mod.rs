@@ -1,8 +1,10 @@
 //! `devstack demo` (what `make run` starts): the whole system on one machine.
 //!
 //! 1. Start the [`Stack`] in `--dir`, write `DIR/env`, print where everything is.
-//! 2. Create `payments.payment-requested` and, when the ledger runs, `ledger.transaction-requested`
-//!    (3 partitions each); workers create their own outputs. Before the sample stream, the
+//! 2. Create `payments.payment-requested` and, when they run, `ledger.transaction-requested` and
+//!    `notifications.notification-requested` (3 partitions each): every worker then finds one of
+//!    its inputs and sizes the topics it creates by it, so none races another to create a shared
+//!    topic with a different partition count. Workers create their own outputs. Before the sample stream, the
 //!    pool's payers get opening balances in the ledger ([`funding`]).
 //! 3. Start every worker binary found in `--bin-dir` (`workers`), logs in `DIR/<worker>.log`.
 //! 4. Once they are ready (or after [`READY_WAIT`]), produce the sample stream (`feed`,
@@ -44,6 +46,8 @@ use crate::{
 
 /// The input topic of the payments worker, which the demo feeds.
 pub const INPUT_TOPIC: &str = "payments.payment-requested";
+/// The notifications worker's own input, created up front so the worker sizes its topics by it.
+pub const NOTIFICATION_INPUT_TOPIC: &str = "notifications.notification-requested";
 /// Its partition count.
 pub const INPUT_PARTITIONS: i32 = 3;
 /// Summary interval.
@@ -199,6 +203,13 @@ async fn with_stack<W: Write>(
     if runs_ledger {
         inputs.push(TopicSpec {
             name: funding::LEDGER_INPUT_TOPIC.to_owned(),
+            partitions: INPUT_PARTITIONS,
+            configs: Vec::new(),
+        });
+    }
+    if plans.iter().any(|p| p.name == "notifications") {
+        inputs.push(TopicSpec {
+            name: NOTIFICATION_INPUT_TOPIC.to_owned(),
             partitions: INPUT_PARTITIONS,
             configs: Vec::new(),
         });
