@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use crate::clock::now_ms;
 use crate::metrics::Metrics;
 
 /// Why the worker is (not) ready. Serialised as the `reason` of `/readyz`.
@@ -36,13 +37,6 @@ struct Inner {
     failed: AtomicBool,
     stall_after: Duration,
     metrics: Metrics,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Result of a readiness check.

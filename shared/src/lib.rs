@@ -4,6 +4,7 @@
 //! per-partition state backed by changelog topics, retries and dead letters, the health/metrics
 //! HTTP port, telemetry and shutdown.
 
+pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod dlq;

@@ -7,11 +7,12 @@
 //! - `Context::dead_letter` dead-letters the input alongside the handler's outputs.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
+use shared::clock::now_ms;
 use shared::codec::AvroEvent;
 use shared::config::RuntimeConfig;
 use shared::events::AuditEvent;
@@ -39,12 +40,6 @@ struct Scripted {
     output: String,
     log: Log,
     release: Arc<Notify>,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 impl Scripted {

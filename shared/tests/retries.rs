@@ -143,7 +143,7 @@ async fn transient_errors_are_retried_then_dead_lettered_and_order_is_kept() {
         send(&p, &input, subject, &frame(id, &event(subject, action))).await;
     }
 
-    let mut out = wait_for_topic(&env, &output).await;
+    let mut out = Collector::when_exists(&env, &output).await;
     let records = out.wait_until(Duration::from_secs(90), |r| r.len() >= 3).to_vec();
     let keys: Vec<&[u8]> = records.iter().filter_map(|r| r.key.as_deref()).collect();
     assert_eq!(
@@ -227,16 +227,4 @@ async fn a_partition_task_that_dies_fails_liveness_instead_of_stalling_silently(
     let _ = tokio::time::timeout(Duration::from_secs(30), run)
         .await
         .expect("stops in time");
-}
-
-async fn wait_for_topic(env: &StackEnv, topic: &str) -> Collector {
-    let started = std::time::Instant::now();
-    loop {
-        let exists = std::panic::catch_unwind(|| Collector::new(env, topic));
-        if let Ok(c) = exists {
-            return c;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "{topic} never appeared");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }

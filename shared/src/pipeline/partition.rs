@@ -158,7 +158,10 @@ impl<H: Handler> PartitionTask<H> {
                 }
                 let offset = message.offset();
                 let started = Instant::now();
-                let Some(handled) = self.process(&message, &mut books, state.as_mut(), &metrics).await else {
+                let Some(handled) = self
+                    .process(&message, started, &mut books, state.as_mut(), &metrics)
+                    .await
+                else {
                     break 'consume;
                 };
                 acks.extend(self.track(handled.deliveries, offset, &mut books.window));
@@ -238,11 +241,11 @@ impl<H: Handler> PartitionTask<H> {
     async fn process(
         &self,
         message: &OwnedMessage,
+        started: Instant,
         books: &mut Books,
         mut state: Option<&mut PartitionState>,
         metrics: &TopicMetrics,
     ) -> Option<Handled> {
-        let started = Instant::now();
         metrics.consumed.inc();
         let input = self.input(message);
         let incoming_traceparent = header_str(message, TRACEPARENT_HEADER);

@@ -59,10 +59,7 @@ pub(crate) async fn run_deferred(
 /// When a record of a delayed input is due, if that is still ahead.
 pub(crate) fn due_at(message: &OwnedMessage, delay: Duration) -> Option<tokio::time::Instant> {
     let produced_ms = message.timestamp().to_millis()?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let wait_ms = produced_ms.saturating_add(delay.as_millis() as i64) - now_ms;
+    let wait_ms = produced_ms.saturating_add(delay.as_millis() as i64) - crate::clock::now_ms();
     (wait_ms > 0).then(|| tokio::time::Instant::now() + Duration::from_millis(wait_ms as u64))
 }
 

@@ -111,6 +111,19 @@ impl std::fmt::Debug for Collector {
 }
 
 impl Collector {
+    /// Waits (up to 60 s) until `topic` exists — a worker creates its outputs at startup —
+    /// then reads it like [`Collector::new`].
+    pub async fn when_exists(env: &StackEnv, topic: &str) -> Self {
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(c) = std::panic::catch_unwind(|| Collector::new(env, topic)) {
+                return c;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "{topic} never appeared");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Starts reading every partition of `topic` from the beginning (the topic must exist).
     pub fn new(env: &StackEnv, topic: &str) -> Self {
         let mut c = env.client_config();

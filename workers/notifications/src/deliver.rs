@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
+
+use shared::clock::now_ms;
 
 use crate::breaker::Breaker;
 use crate::channel::Channel;
@@ -88,10 +90,4 @@ impl Dispatch {
             at_ms: now_ms(),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -151,15 +151,7 @@ impl Setup {
 
     /// Reads a topic once it exists (the worker creates its outputs).
     pub(crate) async fn collector(&self, topic: &str) -> Collector {
-        let started = std::time::Instant::now();
-        let env = self.env.clone();
-        loop {
-            if let Ok(c) = std::panic::catch_unwind(|| Collector::new(&env, topic)) {
-                return c;
-            }
-            assert!(started.elapsed() < Duration::from_secs(60), "{topic} never appeared");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        Collector::when_exists(&self.env, topic).await
     }
 }
 
