@@ -72,6 +72,12 @@ pub(crate) fn restore(
             None => continue,
             Some(Err(KafkaError::PartitionEOF(p))) if p == partition => break,
             Some(Err(KafkaError::PartitionEOF(_))) => continue,
+            // A connection-level failure (a request timed out on a loaded broker, and with it the
+            // SASL handshake of the reconnect): librdkafka reconnects and resumes fetching at its
+            // position, so keep what was read; `timeout` still bounds the whole restore.
+            Some(Err(e @ KafkaError::MessageConsumption(_))) => {
+                tracing::warn!(topic, partition, records, error = %e, "restore fetch failed; continuing after reconnect");
+            }
             Some(Err(e)) => return Err(err(format!("fetch: {e}"))),
             Some(Ok(msg)) => {
                 let Some(key) = msg.key().and_then(|k| std::str::from_utf8(k).ok()) else {

@@ -27,7 +27,7 @@ const POLL_INTERVAL: (&str, &str) = ("KAFKA_MAX_POLL_INTERVAL_MS", "60000");
 const CATCH_UP: Duration = Duration::from_secs(240);
 /// Bound for a restarted worker to become ready: rejoining the group (up to ~30 s while the
 /// killed instance's session lapses), restoring up to 28,000 changelog records (10-25 s), and
-/// one restore retry if the broker leaves a fetch unanswered (20 s request timeout). A full
+/// one fetch the loaded broker leaves unanswered until librdkafka's 60 s request timeout. A full
 /// `make test` once measured 28 s + 61 s here against the former 90 s bound.
 const RESTART_READY: Duration = Duration::from_secs(180);
 
