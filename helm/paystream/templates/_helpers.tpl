@@ -339,6 +339,7 @@ the paths of their mounted files.
 {{- $_ := set $env "NOTIFY_RULES_FILE" "/etc/paystream/notifications/rules.yaml" }}
 {{- $_ := set $env "NOTIFY_RECIPIENTS_FILE" "/etc/paystream/notifications/recipients.yaml" }}
 {{- $_ := set $env "NOTIFY_FALLBACK_LOCALE" $c.fallbackLocale }}
+{{- $_ := set $env "NOTIFY_DEDUP_HORIZON" (toString (int64 $c.dedupHorizon)) }}
 {{- range $s := $f.secrets }}
 {{- $_ := set $env $s.env (printf "%s/%s" $s.dir $s.file) }}
 {{- end }}

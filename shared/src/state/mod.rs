@@ -10,8 +10,10 @@
 
 mod once;
 pub(crate) mod restore;
+mod ring;
 
 pub use once::Seen;
+pub use ring::SLOT_PREFIX;
 
 use std::collections::HashMap;
 

@@ -1,5 +1,6 @@
-//! Per-channel circuit breaker, so a provider that is down is not hammered and deliveries go to a
-//! retry topic at once instead of waiting for timeouts.
+//! One endpoint's circuit breaker (which endpoints have one: [`crate::circuits`]), so an endpoint
+//! that is down is not hammered and deliveries go to a retry topic at once instead of waiting for
+//! timeouts.
 //!
 //! States: **closed** (everything passes) → after `threshold` consecutive retryable failures
 //! **open** (nothing passes) → after `cool_down` **half-open** (exactly one probe passes; its
@@ -32,7 +33,7 @@ enum State {
     },
 }
 
-/// One channel's breaker; share it behind an `Arc`.
+/// One endpoint's breaker.
 #[derive(Debug)]
 pub struct Breaker {
     threshold: u32,

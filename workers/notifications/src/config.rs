@@ -13,8 +13,8 @@ use std::time::Duration;
 use clap::Args;
 use shared::config::read_secret_file;
 
-use crate::breaker::Breaker;
 use crate::channel::Channel;
+use crate::circuits::Circuits;
 use crate::ratelimit::RateLimit;
 use crate::rules::{Rules, RulesError};
 use crate::send::email::{EmailConfigError, EmailSettings};
@@ -23,6 +23,10 @@ use crate::send::{
     EmailSender, HttpClientError, HttpSettings, PushSender, Senders, SmsSender, SmtpMode, WebhookSender,
 };
 use crate::templates::{TemplateError, Templates};
+
+/// The smallest `--dedup-horizon`: well above a crash replay (in-flight messages per partition
+/// plus a second of traffic).
+pub const MIN_DEDUP_HORIZON: u64 = 1_000;
 
 /// Files, channels and policies of the notification worker.
 #[derive(Debug, Clone, Args)]
@@ -51,6 +55,11 @@ pub struct NotificationsConfig {
         default_value = "/etc/paystream/notifications/recipients.yaml"
     )]
     pub recipients_file: PathBuf,
+    /// Inputs per partition whose delivery records are kept: a redelivered input among the last
+    /// this many (that delivered anything) sends nothing again; older records are deleted so the
+    /// state store and its restore stay bounded.
+    #[arg(long, env = "NOTIFY_DEDUP_HORIZON", default_value_t = 100_000)]
+    pub dedup_horizon: u64,
     /// Extra trusted CA certificates (PEM) for every provider, e.g. an egress gateway's.
     #[arg(long, env = "NOTIFY_CA_FILE")]
     pub provider_ca_file: Option<PathBuf>,
@@ -123,7 +132,8 @@ pub struct NotificationsConfig {
     #[arg(long, env = "WEBHOOK_ALLOWED_HOSTS", value_delimiter = ',')]
     pub webhook_allowed_hosts: Vec<String>,
 
-    /// Consecutive retryable failures that open a channel's circuit breaker.
+    /// Consecutive retryable failures that open an endpoint's circuit breaker (a provider's, or
+    /// one webhook receiver's).
     #[arg(long, env = "BREAKER_THRESHOLD", default_value_t = 5)]
     pub breaker_threshold: u32,
     /// How long an open breaker waits before letting one probe through, ms.
@@ -186,8 +196,8 @@ pub struct Built {
     pub templates: Templates,
     /// Rules and recipients.
     pub rules: Rules,
-    /// One breaker per channel.
-    pub breakers: BTreeMap<Channel, Breaker>,
+    /// One breaker per provider channel and per failing webhook receiver.
+    pub circuits: Circuits,
     /// Rate limits of the limited channels.
     pub rate_limits: BTreeMap<Channel, RateLimit>,
 }
@@ -195,6 +205,12 @@ pub struct Built {
 impl NotificationsConfig {
     /// Loads files, reads credentials and builds the senders; refuses bad combinations.
     pub fn build(&self) -> Result<Built, ConfigError> {
+        if self.dedup_horizon < MIN_DEDUP_HORIZON {
+            return Err(ConfigError::Flags(format!(
+                "--dedup-horizon {} is below {MIN_DEDUP_HORIZON}: it must cover every replay after a crash",
+                self.dedup_horizon
+            )));
+        }
         let templates =
             Templates::load(&self.templates_dir, &self.fallback_locale).map_err(|source| ConfigError::Templates {
                 dir: self.templates_dir.clone(),
@@ -207,11 +223,7 @@ impl NotificationsConfig {
             push: self.push()?,
             webhook: self.webhook()?,
         };
-        let cool_down = Duration::from_millis(self.breaker_cool_down_ms);
-        let breakers = Channel::ALL
-            .into_iter()
-            .map(|c| (c, Breaker::new(self.breaker_threshold, cool_down)))
-            .collect();
+        let circuits = Circuits::new(self.breaker_threshold, Duration::from_millis(self.breaker_cool_down_ms));
         let rate_limits = [
             (Channel::Email, self.rate_limit_email_per_second),
             (Channel::Sms, self.rate_limit_sms_per_second),
@@ -225,7 +237,7 @@ impl NotificationsConfig {
             senders,
             templates,
             rules,
-            breakers,
+            circuits,
             rate_limits,
         })
     }

@@ -1,5 +1,5 @@
 //! The deferred work of one input: its deliveries, sent concurrently (one message can notify
-//! several channels), each through its channel's circuit breaker and rate limit. Runs outside
+//! several channels), each through its endpoint's circuit breaker and its channel's rate limit. Runs outside
 //! the partition task's critical path; the handler's `resume` records what came of it.
 
 use std::collections::BTreeMap;
@@ -8,14 +8,14 @@ use std::time::Instant;
 
 use shared::clock::now_ms;
 
-use crate::breaker::Breaker;
 use crate::channel::Channel;
+use crate::circuits::{Circuits, Endpoint, Health};
 use crate::events::DeliveryAttempt;
 use crate::metrics::NotificationMetrics;
 use crate::ratelimit::RateLimit;
 use crate::send::{SendOutcome, Senders};
 
-/// Reason: the channel's breaker is open, the provider was not called.
+/// Reason: the endpoint's breaker is open, it was not called.
 pub const REASON_CIRCUIT_OPEN: &str = "circuit_open";
 
 /// Everything sending needs, shared by every partition.
@@ -23,8 +23,8 @@ pub const REASON_CIRCUIT_OPEN: &str = "circuit_open";
 pub struct Dispatch {
     /// Configured senders.
     pub senders: Senders,
-    /// One breaker per channel.
-    pub breakers: BTreeMap<Channel, Breaker>,
+    /// One breaker per provider channel and per failing webhook receiver.
+    pub circuits: Circuits,
     /// Rate limits of the limited channels.
     pub rate_limits: BTreeMap<Channel, RateLimit>,
     /// Metrics.
@@ -53,9 +53,8 @@ impl Dispatch {
     }
 
     async fn deliver(&self, channel: Channel, job: DeliveryAttempt) -> Attempted {
-        let breaker = self.breakers.get(&channel);
-        let allowed = breaker.is_none_or(|b| b.allow(Instant::now()));
-        let (outcome, latency_ms) = if allowed {
+        let endpoint = Endpoint::of(channel, &job.address);
+        let (outcome, latency_ms) = if self.circuits.allow(&endpoint, Instant::now()) {
             if let Some(limit) = self.rate_limits.get(&channel) {
                 limit.acquire().await;
             }
@@ -66,21 +65,22 @@ impl Dispatch {
             };
             let elapsed = started.elapsed();
             self.metrics.observe(channel, elapsed.as_secs_f64());
-            if let Some(b) = breaker {
-                match outcome {
-                    SendOutcome::Retryable { .. } => b.on_failure(Instant::now()),
-                    // A refusal (4xx) is the provider working: it does not open the breaker.
-                    SendOutcome::Sent { .. } | SendOutcome::Permanent { .. } => b.on_success(),
-                }
-            }
+            let health = match outcome {
+                SendOutcome::Retryable { .. } => Health::Failing,
+                // A refusal (4xx) is the endpoint working: it does not open the breaker.
+                SendOutcome::Sent { .. } | SendOutcome::Permanent { .. } => Health::Up,
+            };
+            self.circuits.report(&endpoint, health, Instant::now());
             (outcome, elapsed.as_millis() as i64)
         } else {
-            let outcome = SendOutcome::retry(REASON_CIRCUIT_OPEN, format!("the {channel} circuit breaker is open"));
+            let outcome = SendOutcome::retry(
+                REASON_CIRCUIT_OPEN,
+                format!("the circuit breaker of this {channel} endpoint is open"),
+            );
             (outcome, 0)
         };
-        if let Some(b) = breaker {
-            self.metrics.circuit(channel, b.state(Instant::now()));
-        }
+        self.metrics
+            .circuits(channel, self.circuits.summary(channel, Instant::now()));
         tracing::debug!(channel = channel.as_str(), key = %job.idempotency_key, outcome = outcome.reason(), latency_ms, "delivery attempted");
         Attempted {
             job,

@@ -50,16 +50,19 @@ pub struct NotificationsHandler {
     rules: Rules,
     dispatch: Arc<Dispatch>,
     metrics: NotificationMetrics,
+    dedup_horizon: u64,
 }
 
 impl NotificationsHandler {
-    /// A handler over loaded templates and rules, sending through `dispatch`.
+    /// A handler over loaded templates and rules, sending through `dispatch` and keeping the
+    /// delivery records of the last `dedup_horizon` inputs per partition.
     pub fn new(
         topics: TopicsConfig,
         tiers: Vec<RetryTier>,
         templates: Templates,
         rules: Rules,
         dispatch: Arc<Dispatch>,
+        dedup_horizon: u64,
     ) -> Self {
         let metrics = dispatch.metrics.clone();
         Self {
@@ -69,6 +72,7 @@ impl NotificationsHandler {
             rules,
             dispatch,
             metrics,
+            dedup_horizon,
         }
     }
 
@@ -275,15 +279,25 @@ impl Handler for NotificationsHandler {
             Source::Retry(i) => Some(i),
             _ => None,
         };
-        for a in *attempted {
-            let status = decide(&a.outcome, a.job.attempts, tier, &self.tiers, a.latency_ms, a.at_ms);
-            match &status {
+        let decided: Vec<(Attempted, Status)> = attempted
+            .into_iter()
+            .map(|a| {
+                let status = decide(&a.outcome, a.job.attempts, tier, &self.tiers, a.latency_ms, a.at_ms);
+                (a, status)
+            })
+            .collect();
+        let records = decided
+            .iter()
+            .map(|(a, status)| (a.job.idempotency_key.as_str(), status));
+        ctx.state()?
+            .record_bounded(message.offset, self.dedup_horizon, records)?;
+        for (a, status) in &decided {
+            match status {
                 Status::Sent { .. } => self.metrics.sent(a.channel),
                 Status::Retrying { .. } => self.metrics.retried(a.channel),
                 Status::Failed { reason, .. } => self.metrics.failed(a.channel, reason),
             }
-            ctx.state()?.record(&a.job.idempotency_key, message.offset, &status)?;
-            self.emit(ctx, a.channel, &a.job, &status)?;
+            self.emit(ctx, a.channel, &a.job, status)?;
         }
         Ok(Disposition::Processed)
     }

@@ -1,5 +1,5 @@
 //! The notifications worker: what to send to whom (rules, recipients, templates), and sending it
-//! (email, SMS, push, webhook) idempotently, with circuit breakers and rate limits per channel,
+//! (email, SMS, push, webhook) idempotently, with circuit breakers per endpoint, rate limits per channel,
 //! retry topics with growing delays, and key-ordered concurrency. The Kafka glue is
 //! [`handler`]; the domain modules know nothing about Kafka.
 //!
@@ -11,6 +11,7 @@
 
 pub mod breaker;
 pub mod channel;
+pub mod circuits;
 pub mod config;
 pub mod deliver;
 pub mod events;
@@ -112,11 +113,18 @@ pub async fn start(cli: Cli) -> Result<(Runtime, NotificationsHandler), RuntimeE
     }
     let dispatch = Arc::new(Dispatch {
         senders: built.senders,
-        breakers: built.breakers,
+        circuits: built.circuits,
         rate_limits: built.rate_limits,
         metrics,
     });
-    let handler = NotificationsHandler::new(cli.topics, tiers, built.templates, built.rules, dispatch);
+    let handler = NotificationsHandler::new(
+        cli.topics,
+        tiers,
+        built.templates,
+        built.rules,
+        dispatch,
+        cli.notifications.dedup_horizon,
+    );
     Ok((runtime, handler))
 }
 

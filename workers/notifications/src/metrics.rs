@@ -5,6 +5,7 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaug
 use shared::metrics::{LATENCY_BUCKETS, Metrics};
 
 use crate::channel::Channel;
+use crate::circuits::Summary;
 
 /// Deliveries a provider accepted, by channel.
 pub const SENT: &str = "notifications_sent_total";
@@ -12,8 +13,10 @@ pub const SENT: &str = "notifications_sent_total";
 pub const FAILED: &str = "notifications_failed_total";
 /// Seconds one provider call took, by channel.
 pub const DELIVERY_DURATION: &str = "notification_delivery_duration_seconds";
-/// Circuit breaker state by channel: 0 closed, 1 open, 2 half-open.
+/// Circuit breaker state by channel: 0 closed, 1 open, 2 half-open (webhook: the worst receiver's).
 pub const CIRCUIT_STATE: &str = "notification_circuit_state";
+/// Open circuit breakers by channel (webhook: one per failing receiver; others: 0 or 1).
+pub const CIRCUITS_OPEN: &str = "notification_circuits_open";
 /// Deliveries moved to a retry topic, by channel.
 pub const RETRIES: &str = "notifications_retries_total";
 /// Deliveries not attempted because of a redelivered input, by channel.
@@ -29,6 +32,7 @@ pub struct NotificationMetrics {
     duplicates: [IntCounter; 4],
     duration: [prometheus::Histogram; 4],
     circuit: [IntGauge; 4],
+    circuits_open: [IntGauge; 4],
     failed: IntCounterVec,
     skipped: IntCounterVec,
 }
@@ -61,7 +65,14 @@ impl NotificationMetrics {
         let circuit = IntGaugeVec::new(
             Opts::new(
                 CIRCUIT_STATE,
-                "Circuit breaker state by channel: 0 closed, 1 open, 2 half-open.",
+                "Circuit breaker state by channel: 0 closed, 1 open, 2 half-open (webhook: the worst receiver's).",
+            ),
+            &["channel"],
+        )?;
+        let circuits_open = IntGaugeVec::new(
+            Opts::new(
+                CIRCUITS_OPEN,
+                "Open circuit breakers by channel (webhook: one per failing receiver).",
             ),
             &["channel"],
         )?;
@@ -85,12 +96,14 @@ impl NotificationMetrics {
         }
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(circuit.clone()))?;
+        registry.register(Box::new(circuits_open.clone()))?;
         Ok(Self {
             sent: per_channel(|c| sent.with_label_values(&[c])),
             retries: per_channel(|c| retries.with_label_values(&[c])),
             duplicates: per_channel(|c| duplicates.with_label_values(&[c])),
             duration: per_channel(|c| duration.with_label_values(&[c])),
             circuit: per_channel(|c| circuit.with_label_values(&[c])),
+            circuits_open: per_channel(|c| circuits_open.with_label_values(&[c])),
             failed,
             skipped,
         })
@@ -120,8 +133,9 @@ impl NotificationMetrics {
     pub fn observe(&self, channel: Channel, seconds: f64) {
         self.duration[index(channel)].observe(seconds);
     }
-    /// The breaker of `channel` is in `state`.
-    pub fn circuit(&self, channel: Channel, state: i64) {
-        self.circuit[index(channel)].set(state);
+    /// The breakers of `channel` are as `summary` says.
+    pub fn circuits(&self, channel: Channel, summary: Summary) {
+        self.circuit[index(channel)].set(summary.state);
+        self.circuits_open[index(channel)].set(summary.open);
     }
 }

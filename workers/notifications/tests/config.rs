@@ -40,10 +40,16 @@ fn the_command_line_is_well_formed() {
 #[test]
 fn by_default_everything_loads_and_no_channel_is_enabled() {
     let built = parse(&[]).build().expect("build");
+    let now = std::time::Instant::now();
     for c in Channel::ALL {
         assert!(!built.senders.is_enabled(c), "{c}");
+        assert_eq!(
+            built.circuits.summary(c, now).state,
+            notifications::breaker::CLOSED,
+            "{c}"
+        );
     }
-    assert_eq!(built.breakers.len(), 4);
+    assert_eq!(built.circuits.webhook_endpoints(), 0);
     assert!(built.rate_limits.is_empty());
 }
 

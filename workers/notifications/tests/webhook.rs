@@ -205,3 +205,96 @@ async fn a_host_off_the_allow_list_is_refused_without_a_request() {
     assert_eq!(open.send(&delivery(&url)).await.reason(), "sent");
     assert_eq!(sink.received().len(), 1);
 }
+
+fn webhook_job(key: &str, url: &str) -> (Channel, notifications::events::DeliveryAttempt) {
+    let job = notifications::events::DeliveryAttempt {
+        idempotency_key: key.into(),
+        notification_id: format!("n-{key}"),
+        source_event_id: format!("e-{key}"),
+        channel: Channel::Webhook.as_str().into(),
+        recipient_id: "acc-1".into(),
+        address: url.into(),
+        subject: None,
+        body: "hello".into(),
+        html: None,
+        attempts: 0,
+        first_attempt_at: 0,
+        last_reason: String::new(),
+    };
+    (Channel::Webhook, job)
+}
+
+#[tokio::test]
+async fn a_failing_receiver_opens_only_its_own_breaker_and_others_keep_receiving() {
+    use notifications::breaker::{CLOSED, OPEN};
+    use notifications::circuits::{Circuits, Summary};
+    use notifications::deliver::{Dispatch, REASON_CIRCUIT_OPEN};
+
+    let down = WebhookSink::start(SECRET).await.expect("sink");
+    let up = WebhookSink::start(SECRET).await.expect("sink");
+    down.set_failing("acc-1", true);
+    let cool_down = Duration::from_millis(300);
+    let metrics = shared::metrics::Metrics::new("notifications", "test");
+    let dispatch = Arc::new(Dispatch {
+        senders: notifications::Senders {
+            webhook: Some(sender(Duration::from_secs(5))),
+            ..Default::default()
+        },
+        circuits: Circuits::new(2, cool_down),
+        rate_limits: Default::default(),
+        metrics: notifications::metrics::NotificationMetrics::register(&metrics).expect("metrics"),
+    });
+    // Ten rounds, each one delivery to each receiver (as two recipients in one partition would).
+    let mut reasons = Vec::new();
+    for i in 0..10 {
+        let jobs = vec![
+            webhook_job(&format!("down-{i}"), &down.url()),
+            webhook_job(&format!("up-{i}"), &up.url()),
+        ];
+        let attempted = dispatch.clone().deliver_all(jobs).await;
+        reasons.push((attempted[0].outcome.reason(), attempted[1].outcome.reason()));
+    }
+    assert_eq!(
+        down.received().len(),
+        2,
+        "the threshold's two calls, then the breaker: {reasons:?}"
+    );
+    assert!(
+        reasons[2..].iter().all(|(d, _)| *d == REASON_CIRCUIT_OPEN),
+        "{reasons:?}"
+    );
+    assert!(reasons.iter().all(|(_, u)| *u == "sent"), "{reasons:?}");
+    assert_eq!(
+        up.received().len(),
+        10,
+        "every delivery to the healthy receiver went out"
+    );
+    assert_eq!(
+        dispatch.circuits.summary(Channel::Webhook, std::time::Instant::now()),
+        Summary { state: OPEN, open: 1 }
+    );
+    let scrape = metrics.render();
+    assert!(
+        scrape.contains(r#"notification_circuits_open{channel="webhook"} 1"#),
+        "{scrape}"
+    );
+
+    // The receiver recovers; after the cool-down one probe reaches it and closes its breaker.
+    down.set_failing("acc-1", false);
+    tokio::time::sleep(cool_down).await;
+    let probe = dispatch
+        .clone()
+        .deliver_all(vec![webhook_job("down-probe", &down.url())])
+        .await;
+    assert_eq!(probe[0].outcome.reason(), "sent");
+    assert_eq!(down.received().len(), 3);
+    assert_eq!(
+        dispatch.circuits.webhook_endpoints(),
+        0,
+        "a healthy receiver keeps no breaker"
+    );
+    assert_eq!(
+        dispatch.circuits.summary(Channel::Webhook, std::time::Instant::now()),
+        Summary { state: CLOSED, open: 0 }
+    );
+}

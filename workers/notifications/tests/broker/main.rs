@@ -4,6 +4,7 @@
 
 mod crash;
 mod flow;
+mod horizon;
 mod ordering;
 mod retries;
 mod support;
