@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::breaker::{Breaker, CLOSED, HALF_OPEN, OPEN};
 use crate::channel::Channel;
+use crate::send::parse_url;
 
 /// Webhook endpoints with a breaker at most (bounds memory when many receivers fail).
 pub const MAX_WEBHOOK_ENDPOINTS: usize = 4096;
@@ -71,12 +72,11 @@ impl Endpoint {
 /// The breaker key of a webhook URL: `scheme://host:port`, lower-cased; `None` when it is not an
 /// absolute URL.
 pub fn webhook_endpoint(url: &str) -> Option<String> {
-    let uri = url.parse::<hyper::Uri>().ok()?;
-    let scheme = uri.scheme_str()?;
+    let uri = parse_url(url).ok()?;
     let authority = uri.authority()?;
-    let port = authority
-        .port_u16()
-        .unwrap_or(if scheme.eq_ignore_ascii_case("https") { 443 } else { 80 });
+    let https = uri.scheme() == Some(&hyper::http::uri::Scheme::HTTPS);
+    let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
+    let scheme = if https { "https" } else { "http" };
     Some(format!("{scheme}://{}:{port}", authority.host()).to_ascii_lowercase())
 }
 
@@ -199,6 +199,7 @@ mod tests {
         assert_ne!(webhook_endpoint("http://h.test/"), webhook_endpoint("https://h.test/"));
         assert_eq!(webhook_endpoint("not a url"), None);
         assert_eq!(webhook_endpoint("/relative"), None);
+        assert_eq!(webhook_endpoint("ftp://h.test/x"), None, "only what the sender accepts");
         assert_eq!(Endpoint::of(Channel::Webhook, "/relative"), Endpoint::Unknown);
         assert_eq!(Endpoint::of(Channel::Sms, "+49"), Endpoint::Provider(Channel::Sms));
     }

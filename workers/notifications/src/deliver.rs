@@ -54,7 +54,8 @@ impl Dispatch {
 
     async fn deliver(&self, channel: Channel, job: DeliveryAttempt) -> Attempted {
         let endpoint = Endpoint::of(channel, &job.address);
-        let (outcome, latency_ms) = if self.circuits.allow(&endpoint, Instant::now()) {
+        let asked = Instant::now();
+        let (outcome, latency_ms) = if self.circuits.allow(&endpoint, asked) {
             if let Some(limit) = self.rate_limits.get(&channel) {
                 limit.acquire().await;
             }
@@ -63,24 +64,25 @@ impl Dispatch {
                 Ok(delivery) => self.senders.send(&delivery).await,
                 Err(e) => SendOutcome::permanent("unknown_channel", e.to_string()),
             };
-            let elapsed = started.elapsed();
+            let ended = Instant::now();
+            let elapsed = ended - started;
             self.metrics.observe(channel, elapsed.as_secs_f64());
             let health = match outcome {
                 SendOutcome::Retryable { .. } => Health::Failing,
                 // A refusal (4xx) is the endpoint working: it does not open the breaker.
                 SendOutcome::Sent { .. } | SendOutcome::Permanent { .. } => Health::Up,
             };
-            self.circuits.report(&endpoint, health, Instant::now());
+            self.circuits.report(&endpoint, health, ended);
+            self.metrics.circuits(channel, self.circuits.summary(channel, ended));
             (outcome, elapsed.as_millis() as i64)
         } else {
             let outcome = SendOutcome::retry(
                 REASON_CIRCUIT_OPEN,
                 format!("the circuit breaker of this {channel} endpoint is open"),
             );
+            self.metrics.circuits(channel, self.circuits.summary(channel, asked));
             (outcome, 0)
         };
-        self.metrics
-            .circuits(channel, self.circuits.summary(channel, Instant::now()));
         tracing::debug!(channel = channel.as_str(), key = %job.idempotency_key, outcome = outcome.reason(), latency_ms, "delivery attempted");
         Attempted {
             job,

@@ -14,6 +14,7 @@ pub mod webhook;
 use std::time::Duration;
 
 use crate::channel::Channel;
+pub(crate) use crate::send::client::parse_url;
 pub use crate::send::client::{HttpClientError, HttpSettings};
 pub use crate::send::email::{EmailSender, SmtpMode};
 pub use crate::send::push::PushSender;
